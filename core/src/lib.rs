@@ -23,8 +23,15 @@
 
 pub mod codec;
 pub mod crdt;
+mod delta;
+mod doc;
+mod error;
 pub mod ids;
 pub mod version;
 
+pub use codec::DecodeError;
+pub use delta::Delta;
+pub use doc::{ApplyOutcome, Change, Doc, DocOptions, Snapshot, MAX_COUNTER_NAME, MAX_TITLE};
+pub use error::{ApplyError, EditError};
 pub use ids::{OpId, ReplicaId, Seq};
 pub use version::VersionVector;

@@ -4,3 +4,4 @@ pub mod gcounter;
 pub mod hlc;
 pub mod lww;
 pub mod pncounter;
+pub(crate) mod rga;

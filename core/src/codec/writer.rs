@@ -1,0 +1,174 @@
+//! Appending primitives to a byte buffer (the inverse of [`super::reader`]).
+//!
+//! Integers are unsigned LEB128 varints (signed ones zigzag-mapped first);
+//! byte strings and strings are a varint length followed by the raw bytes.
+//! Writing cannot fail.
+
+// Used by the doc and delta codecs.
+#![allow(dead_code)]
+
+/// A growable output buffer with the format's primitive encoders.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Writer {
+    buf: Vec<u8>,
+}
+
+impl Writer {
+    /// An empty writer.
+    pub(crate) fn new() -> Self {
+        Self { buf: Vec::new() }
+    }
+
+    /// An empty writer with room for `capacity` bytes.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        Self {
+            buf: Vec::with_capacity(capacity),
+        }
+    }
+
+    /// Appends one byte.
+    pub(crate) fn u8(&mut self, value: u8) {
+        self.buf.push(value);
+    }
+
+    /// Appends a `u32` as 4 little-endian bytes.
+    pub(crate) fn u32_le(&mut self, value: u32) {
+        self.buf.extend_from_slice(&value.to_le_bytes());
+    }
+
+    /// Appends an unsigned LEB128 varint (1 to 10 bytes, always canonical).
+    pub(crate) fn varint(&mut self, mut value: u64) {
+        while value >= 0x80 {
+            self.buf.push((value as u8) | 0x80);
+            value >>= 7;
+        }
+        self.buf.push(value as u8);
+    }
+
+    /// Appends a signed integer: zigzag-mapped (0, -1, 1, -2, ... to
+    /// 0, 1, 2, 3, ...) so small magnitudes stay short, then as a varint.
+    pub(crate) fn varint_signed(&mut self, value: i64) {
+        self.varint(zigzag(value));
+    }
+
+    /// Appends a byte string: its length as a varint, then the bytes.
+    pub(crate) fn bytes(&mut self, value: &[u8]) {
+        self.varint(value.len() as u64);
+        self.buf.extend_from_slice(value);
+    }
+
+    /// Appends a string: its UTF-8 length in bytes as a varint, then the bytes.
+    pub(crate) fn str(&mut self, value: &str) {
+        self.bytes(value.as_bytes());
+    }
+
+    /// Appends bytes as they are, with no length prefix.
+    pub(crate) fn raw(&mut self, value: &[u8]) {
+        self.buf.extend_from_slice(value);
+    }
+
+    /// Number of bytes written so far.
+    pub(crate) fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Whether nothing has been written yet.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// The bytes written so far.
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Gives up the buffer.
+    pub(crate) fn into_inner(self) -> Vec<u8> {
+        self.buf
+    }
+}
+
+/// Maps a signed integer to an unsigned one so that small magnitudes of
+/// either sign get small values: `0, -1, 1, -2, ...` to `0, 1, 2, 3, ...`.
+pub(crate) const fn zigzag(value: i64) -> u64 {
+    ((value << 1) ^ (value >> 63)) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{zigzag, Writer};
+
+    fn varint_bytes(value: u64) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.varint(value);
+        w.into_inner()
+    }
+
+    #[test]
+    fn varint_encodes_known_values() {
+        assert_eq!(varint_bytes(0), [0x00]);
+        assert_eq!(varint_bytes(1), [0x01]);
+        assert_eq!(varint_bytes(127), [0x7f]);
+        assert_eq!(varint_bytes(128), [0x80, 0x01]);
+        assert_eq!(varint_bytes(300), [0xac, 0x02]);
+        assert_eq!(varint_bytes(16_383), [0xff, 0x7f]);
+        assert_eq!(varint_bytes(16_384), [0x80, 0x80, 0x01]);
+        assert_eq!(
+            varint_bytes(u64::MAX),
+            [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]
+        );
+    }
+
+    #[test]
+    fn varint_length_is_one_byte_per_seven_bits() {
+        assert_eq!(varint_bytes(0).len(), 1);
+        for bits in 1..=64u32 {
+            let value = if bits == 64 {
+                u64::MAX
+            } else {
+                (1u64 << bits) - 1
+            };
+            assert_eq!(varint_bytes(value).len(), bits.div_ceil(7) as usize);
+        }
+    }
+
+    #[test]
+    fn zigzag_maps_small_magnitudes_to_small_values() {
+        assert_eq!(zigzag(0), 0);
+        assert_eq!(zigzag(-1), 1);
+        assert_eq!(zigzag(1), 2);
+        assert_eq!(zigzag(-2), 3);
+        assert_eq!(zigzag(i64::MAX), u64::MAX - 1);
+        assert_eq!(zigzag(i64::MIN), u64::MAX);
+    }
+
+    #[test]
+    fn signed_varint_of_minus_one_is_one_byte() {
+        let mut w = Writer::new();
+        w.varint_signed(-1);
+        assert_eq!(w.as_slice(), [0x01]);
+    }
+
+    #[test]
+    fn strings_and_bytes_are_length_prefixed() {
+        let mut w = Writer::with_capacity(16);
+        assert!(w.is_empty());
+        w.str("héllo");
+        w.bytes(&[]);
+        w.bytes(&[9, 8]);
+        assert_eq!(
+            w.as_slice(),
+            [6, b'h', 0xc3, 0xa9, b'l', b'l', b'o', 0, 2, 9, 8]
+        );
+        assert_eq!(w.len(), 11);
+    }
+
+    #[test]
+    fn fixed_width_and_raw_writes_have_no_prefix() {
+        let mut w = Writer::new();
+        w.u8(0xab);
+        w.u32_le(0x0403_0201);
+        w.raw(b"xy");
+        assert_eq!(w.into_inner(), [0xab, 1, 2, 3, 4, b'x', b'y']);
+    }
+}

@@ -1,0 +1,81 @@
+//! Character id -> leaf. Per replica, an ordered map from the first sequence
+//! number of a range to the leaf holding that range's characters; a range
+//! runs until the next entry. Entries change only when spans are created
+//! or move to another leaf, never per keystroke.
+
+use super::span::Agent;
+use crate::ids::Seq;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct IdIndex {
+    maps: Vec<BTreeMap<Seq, u32>>,
+}
+
+impl IdIndex {
+    pub fn ensure_agent(&mut self, agent: Agent) {
+        let need = agent as usize + 1;
+        if self.maps.len() < need {
+            self.maps.resize_with(need, BTreeMap::new);
+        }
+    }
+
+    /// The leaf that may hold `(agent, seq)`.
+    #[inline]
+    pub fn leaf(&self, agent: Agent, seq: Seq) -> Option<u32> {
+        self.maps.get(agent as usize)?.range(..=seq).next_back().map(|(_, &l)| l)
+    }
+
+    /// Maps `[start, end)` of `agent` to `leaf`, keeping what follows.
+    pub fn assign(&mut self, agent: Agent, start: Seq, end: Seq, leaf: u32) {
+        let map = &mut self.maps[agent as usize];
+        if let Some((&s, &l)) = map.range(..=start).next_back() {
+            if l == leaf && map.range(start + 1..=end).next().is_none() {
+                // Already covered and nothing inside or at `end` to keep.
+                let _ = s;
+                return;
+            }
+        }
+        if !map.contains_key(&end) {
+            if let Some((_, &after)) = map.range(..end).next_back() {
+                map.insert(end, after);
+            }
+        }
+        let inner: Vec<Seq> = map.range(start + 1..end).map(|(&s, _)| s).collect();
+        for s in inner {
+            map.remove(&s);
+        }
+        map.insert(start, leaf);
+    }
+
+    /// Builds from `(agent, start, end, leaf)` in any order (decode).
+    pub fn from_ranges(agents: usize, mut ranges: Vec<(Agent, Seq, u32)>) -> Self {
+        ranges.sort_unstable_by_key(|&(a, s, _)| (a, s));
+        let mut maps: Vec<BTreeMap<Seq, u32>> = Vec::with_capacity(agents);
+        maps.resize_with(agents, BTreeMap::new);
+        let mut i = 0;
+        for (agent, map) in maps.iter_mut().enumerate() {
+            let from = i;
+            while i < ranges.len() && ranges[i].0 as usize == agent {
+                i += 1;
+            }
+            // Consecutive ranges in the same leaf share one entry.
+            let mut last_leaf = None;
+            *map = ranges[from..i]
+                .iter()
+                .filter(|&&(_, _, leaf)| {
+                    let keep = last_leaf != Some(leaf);
+                    last_leaf = Some(leaf);
+                    keep
+                })
+                .map(|&(_, s, leaf)| (s, leaf))
+                .collect();
+        }
+        IdIndex { maps }
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        // A BTreeMap node holds up to 11 entries in ~200 bytes.
+        self.maps.iter().map(|m| m.len() * 16 + 64).sum()
+    }
+}

@@ -1,0 +1,613 @@
+//! The text CRDT: RGA (replicated growable array) on a B-tree of run-length
+//! spans.
+//!
+//! Each character has an id `(replica, seq)`, a Lamport timestamp and an
+//! origin: the character it was inserted after. A remote insert goes right
+//! after its origin, past any run whose first timestamp is higher (higher
+//! Lamport first, then higher replica id), so concurrent inserts at one place
+//! end in the same order everywhere. Deletes leave tombstones.
+//!
+//! Local inserts go after any tombstones that follow the character before
+//! the cursor, so that typing after a backspace keeps extending one run.
+
+mod index;
+pub(crate) mod span;
+mod tree;
+
+use crate::error::EditError;
+use crate::ids::{ReplicaId, Seq};
+use index::IdIndex;
+use span::{split_span, Agent, Arena, ItemId, Span, NO_CONTENT, ROOT_AGENT};
+use tree::{Spliced, Tree, NONE};
+
+/// Where a change happened, in both position units.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Pos {
+    pub chars: usize,
+    pub utf16: usize,
+}
+
+/// A run of characters to integrate.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NewRun<'a> {
+    pub agent: Agent,
+    pub seq: Seq,
+    pub len: u32,
+    pub lamport: u64,
+    /// `None`: the start of the document.
+    pub origin: Option<ItemId>,
+    /// `None` when the sender no longer has it (the run is deleted there).
+    pub content: Option<&'a str>,
+}
+
+/// A part of one span, as history: the inserts `seq..seq + len`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Piece<'a> {
+    pub seq: Seq,
+    pub len: u32,
+    pub lamport: u64,
+    pub origin: ItemId,
+    /// `None` when deleted (the text is not sent) or unknown.
+    pub content: Option<&'a str>,
+}
+
+/// What is known about one character.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CharInfo {
+    pub lamport: u64,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Rga {
+    tree: Tree,
+    index: IdIndex,
+    arenas: Vec<Arena>,
+    /// A leaf and its start (in chars): most edits land near the last one.
+    cursor: Option<(u32, usize)>,
+}
+
+impl Default for Rga {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Rga {
+    pub fn new() -> Self {
+        Rga { tree: Tree::new(), index: IdIndex::default(), arenas: Vec::new(), cursor: None }
+    }
+
+    pub fn ensure_agent(&mut self, agent: Agent) {
+        self.index.ensure_agent(agent);
+        while self.arenas.len() <= agent as usize {
+            self.arenas.push(Arena::new());
+        }
+    }
+
+    pub fn len_chars(&self) -> usize {
+        self.tree.counts().chars
+    }
+
+    pub fn len_utf16(&self) -> usize {
+        self.tree.counts().utf16
+    }
+
+    /// The visible text.
+    pub fn text(&self) -> String {
+        let mut out = String::with_capacity(self.len_chars());
+        for s in self.tree.spans() {
+            if !s.deleted {
+                out.push_str(self.arenas[s.agent as usize].slice(s.content, s.len));
+            }
+        }
+        out
+    }
+
+    /// All spans in document order, with their content (`None` when unknown).
+    pub fn spans(&self) -> impl Iterator<Item = (&Span, Option<&str>)> + '_ {
+        self.tree.spans().map(|s| {
+            let content = (s.content != NO_CONTENT).then(|| self.arenas[s.agent as usize].slice(s.content, s.len));
+            (s, content)
+        })
+    }
+
+    /// Rebuilds from spans in document order with their content (decode).
+    pub fn from_spans(agents: usize, spans: Vec<(Span, Option<&str>)>) -> Self {
+        let mut arenas: Vec<Arena> = (0..agents).map(|_| Arena::new()).collect();
+        let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+        for (mut s, content) in spans {
+            s.content = match content {
+                Some(text) => arenas[s.agent as usize].push(text, s.seq, s.len).0,
+                None => NO_CONTENT,
+            };
+            out.push(s);
+        }
+        let tree = Tree::from_spans(out);
+        let mut ranges = Vec::new();
+        let mut leaf = tree.first_leaf();
+        while leaf != NONE {
+            let l = &tree.leaves[leaf as usize];
+            ranges.extend(l.spans.iter().map(|s| (s.agent, s.seq, leaf)));
+            leaf = l.next;
+        }
+        let index = IdIndex::from_ranges(agents, ranges);
+        Rga { tree, index, arenas, cursor: None }
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.tree.heap_bytes() + self.index.heap_bytes() + self.arenas.iter().map(Arena::heap_bytes).sum::<usize>()
+    }
+
+    /// The leaf holding visible char `pos` (or the last leaf at the end).
+    fn locate(&mut self, pos: usize) -> (u32, usize) {
+        if let Some((leaf, start)) = self.cursor {
+            let l = &self.tree.leaves[leaf as usize];
+            let end = start + l.counts.chars;
+            if pos >= start && (pos < end || (pos == end && l.next == NONE)) {
+                return (leaf, start);
+            }
+        }
+        let (leaf, start) = self.tree.find(pos, false);
+        self.cursor = Some((leaf, start.chars));
+        (leaf, start.chars)
+    }
+
+    /// Span index and char offset of visible char `p` of `leaf` (or
+    /// `(len, 0)` at the end of the leaf).
+    fn find_in_leaf(&self, leaf: u32, mut p: usize) -> (usize, u32) {
+        for (i, s) in self.tree.leaves[leaf as usize].spans.iter().enumerate() {
+            let v = s.visible_chars() as usize;
+            if p < v {
+                return (i, p as u32);
+            }
+            p -= v;
+        }
+        (self.tree.leaves[leaf as usize].spans.len(), 0)
+    }
+
+    /// The id of the item right before span `idx` of `leaf`.
+    fn item_before(&self, leaf: u32, idx: usize) -> ItemId {
+        let l = &self.tree.leaves[leaf as usize];
+        if idx > 0 {
+            return l.spans[idx - 1].last_id();
+        }
+        let mut prev = l.prev;
+        while prev != NONE {
+            let p = &self.tree.leaves[prev as usize];
+            if let Some(s) = p.spans.last() {
+                return s.last_id();
+            }
+            prev = p.prev;
+        }
+        ItemId { agent: ROOT_AGENT, seq: 0 }
+    }
+
+    fn find_id(&self, id: ItemId) -> Option<(u32, usize)> {
+        let leaf = self.index.leaf(id.agent, id.seq)?;
+        let i = self.tree.leaves[leaf as usize].spans.iter().position(|s| s.contains(id.agent, id.seq))?;
+        Some((leaf, i))
+    }
+
+    /// Lamport timestamp of a known character, `None` if `id` is no character.
+    pub fn char_info(&self, id: ItemId) -> Option<CharInfo> {
+        let (leaf, i) = self.find_id(id)?;
+        let s = &self.tree.leaves[leaf as usize].spans[i];
+        Some(CharInfo { lamport: s.lamport + u64::from(id.seq - s.seq) })
+    }
+
+    /// The inserted characters `from..to` of `agent` (all must be
+    /// characters), in sequence order, one piece per span part.
+    pub fn pieces(&self, agent: Agent, from: Seq, to: Seq) -> impl Iterator<Item = Piece<'_>> + '_ {
+        let mut seq = from;
+        core::iter::from_fn(move || {
+            if seq >= to {
+                return None;
+            }
+            let (leaf, idx) = self.find_id(ItemId { agent, seq })?;
+            let s = &self.tree.leaves[leaf as usize].spans[idx];
+            let offset = seq - s.seq;
+            let len = (to - seq).min(s.len - offset);
+            let content = (!s.deleted && s.content != NO_CONTENT).then(|| {
+                let arena = &self.arenas[agent as usize];
+                let start = if offset == 0 { s.content } else { s.content + arena.measure(s.content, offset).0 };
+                arena.slice(start, len)
+            });
+            let piece = Piece { seq, len, lamport: s.lamport + u64::from(offset), origin: s.origin_at(offset), content };
+            seq += len;
+            Some(piece)
+        })
+    }
+
+    /// How many characters follow `id` (itself included) in its span, or
+    /// `None` if `id` is no character.
+    pub fn char_run(&self, id: ItemId) -> Option<u32> {
+        let (leaf, i) = self.find_id(id)?;
+        let s = &self.tree.leaves[leaf as usize].spans[i];
+        Some(s.len - (id.seq - s.seq))
+    }
+
+    /// Converts a UTF-16 index to a char index.
+    pub fn utf16_to_chars(&self, pos: usize) -> Result<usize, EditError> {
+        let len = self.len_utf16();
+        if pos > len {
+            return Err(EditError::OutOfBounds { index: pos, len });
+        }
+        let (leaf, start) = self.tree.find(pos, true);
+        let mut p = pos - start.utf16;
+        let mut chars = start.chars;
+        for s in &self.tree.leaves[leaf as usize].spans {
+            if s.deleted {
+                continue;
+            }
+            if p < s.utf16 as usize {
+                if s.utf16 == s.len {
+                    return Ok(chars + p);
+                }
+                let text = self.arenas[s.agent as usize].slice(s.content, s.len);
+                let mut acc = 0;
+                for (k, c) in text.chars().enumerate() {
+                    if acc == p {
+                        return Ok(chars + k);
+                    }
+                    acc += c.len_utf16();
+                    if acc > p {
+                        return Err(EditError::InsideSurrogatePair { index: pos });
+                    }
+                }
+                unreachable!("utf16 offset inside span");
+            }
+            p -= s.utf16 as usize;
+            chars += s.len as usize;
+        }
+        Ok(chars)
+    }
+
+    /// Converts a char index (<= len) to a UTF-16 index.
+    pub fn chars_to_utf16(&self, pos: usize) -> usize {
+        let (leaf, start) = self.tree.find(pos, false);
+        let mut p = pos.saturating_sub(start.chars);
+        let mut utf16 = start.utf16;
+        for s in &self.tree.leaves[leaf as usize].spans {
+            if s.deleted {
+                continue;
+            }
+            if p < s.len as usize {
+                return utf16 + self.prefix_utf16(s, p as u32) as usize;
+            }
+            p -= s.len as usize;
+            utf16 += s.utf16 as usize;
+        }
+        utf16
+    }
+
+    fn prefix_utf16(&self, s: &Span, chars: u32) -> u32 {
+        if s.utf16 == s.len || s.content == NO_CONTENT {
+            chars
+        } else {
+            self.arenas[s.agent as usize].measure(s.content, chars).1
+        }
+    }
+
+    /// Visible position of char `offset` of span `idx` of `leaf`.
+    fn position(&self, leaf: u32, idx: usize, offset: u32) -> Pos {
+        let start = self.tree.leaf_start(leaf);
+        let mut pos = Pos { chars: start.chars, utf16: start.utf16 };
+        let spans = &self.tree.leaves[leaf as usize].spans;
+        for s in &spans[..idx] {
+            pos.chars += s.visible_chars() as usize;
+            pos.utf16 += s.visible_utf16() as usize;
+        }
+        if offset > 0 && idx < spans.len() && !spans[idx].deleted {
+            pos.chars += offset as usize;
+            pos.utf16 += self.prefix_utf16(&spans[idx], offset) as usize;
+        }
+        pos
+    }
+
+    /// Inserts `text` at visible char `pos` as a local edit. The caller
+    /// checked that `text` is non-empty and that the ids are fresh.
+    pub fn insert(&mut self, pos: usize, agent: Agent, seq: Seq, lamport: u64, text: &str) -> Result<(), EditError> {
+        let len = self.len_chars();
+        if pos > len {
+            return Err(EditError::OutOfBounds { index: pos, len });
+        }
+        let (chars, utf16) = text.chars().fold((0u32, 0u32), |(n, u), c| (n + 1, u + c.len_utf16() as u32));
+        let (leaf, start) = self.locate(pos);
+        let (idx, offset) = self.find_in_leaf(leaf, pos - start);
+        let (content, follows) = self.arenas[agent as usize].push(text, seq, chars);
+        let new = Span {
+            agent,
+            seq,
+            len: chars,
+            utf16,
+            lamport,
+            origin: ItemId { agent: ROOT_AGENT, seq: 0 },
+            content,
+            deleted: false,
+        };
+        self.place(leaf, idx, offset, new, true, follows);
+        Ok(())
+    }
+
+    /// Places a fresh span before char `offset` of span `idx` of `leaf`. A
+    /// local span takes the item before it as its origin.
+    /// `follows`: the new content directly follows that of `seq - 1`.
+    fn place(&mut self, leaf: u32, idx: usize, offset: u32, mut new: Span, local: bool, follows: bool) {
+        if offset > 0 {
+            let mut left = self.tree.leaves[leaf as usize].spans[idx];
+            let arena = &self.arenas[left.agent as usize];
+            let right = split_span(&mut left, offset, arena);
+            if local {
+                new.origin = left.last_id();
+            }
+            let done = self.tree.splice(leaf, idx, 1, &[left, new, right]);
+            self.after_splice(leaf, done);
+            let (l, _) = done.locate(leaf, idx + 1);
+            self.index.assign(new.agent, new.seq, new.seq + new.len, l);
+            return;
+        }
+        if local {
+            new.origin = self.item_before(leaf, idx);
+        }
+        if idx > 0 {
+            let prev = self.tree.leaves[leaf as usize].spans[idx - 1];
+            if follows_on(&prev, &new, follows) {
+                self.tree.update_span(leaf, idx - 1, |s| {
+                    s.len += new.len;
+                    s.utf16 += new.utf16;
+                });
+                if self.index.leaf(new.agent, new.seq) != Some(leaf) {
+                    self.index.assign(new.agent, new.seq, new.seq + new.len, leaf);
+                }
+                return;
+            }
+        }
+        let done = self.tree.splice(leaf, idx, 0, &[new]);
+        self.after_splice(leaf, done);
+        let (l, _) = done.locate(leaf, idx);
+        self.index.assign(new.agent, new.seq, new.seq + new.len, l);
+    }
+
+    /// Whether `next` continues `prev` (measures content for non-ASCII).
+    fn can_append(&self, prev: &Span, next: &Span) -> bool {
+        if prev.agent != next.agent || prev.deleted != next.deleted || prev.seq + prev.len != next.seq {
+            return false;
+        }
+        let bytes = if prev.content == NO_CONTENT {
+            0
+        } else {
+            self.arenas[prev.agent as usize].measure(prev.content, prev.len).0
+        };
+        prev.can_append(next, bytes)
+    }
+
+    /// Re-points the index at spans a leaf split moved.
+    fn after_splice(&mut self, _leaf: u32, done: Spliced) {
+        if done.new_leaf == NONE {
+            return;
+        }
+        let moved: Vec<(Agent, Seq, Seq)> = self.tree.leaves[done.new_leaf as usize]
+            .spans
+            .iter()
+            .map(|s| (s.agent, s.seq, s.seq + s.len))
+            .collect();
+        for (agent, start, end) in moved {
+            self.index.assign(agent, start, end, done.new_leaf);
+        }
+    }
+
+    /// Deletes `len` visible chars at `pos` as a local edit, returning the
+    /// deleted id ranges in document order.
+    pub fn delete(&mut self, pos: usize, len: usize) -> Result<Vec<(ItemId, u32)>, EditError> {
+        let total = self.len_chars();
+        if pos.checked_add(len).is_none_or(|end| end > total) {
+            return Err(EditError::OutOfBounds { index: pos.saturating_add(len), len: total });
+        }
+        let mut targets = Vec::new();
+        if len == 0 {
+            return Ok(targets);
+        }
+        let (mut leaf, start) = self.locate(pos);
+        let (mut idx, mut offset) = self.find_in_leaf(leaf, pos - start);
+        let mut remaining = len;
+        while remaining > 0 {
+            let l = &self.tree.leaves[leaf as usize];
+            if idx == l.spans.len() {
+                leaf = l.next;
+                idx = 0;
+                continue;
+            }
+            let s = l.spans[idx];
+            if !s.deleted {
+                let k = (remaining as u64).min(u64::from(s.len - offset)) as u32;
+                targets.push((ItemId { agent: s.agent, seq: s.seq + offset }, k));
+                remaining -= k as usize;
+            }
+            idx += 1;
+            offset = 0;
+        }
+        for &(id, k) in &targets {
+            self.delete_ids(id.agent, id.seq, k);
+        }
+        Ok(targets)
+    }
+
+    /// Marks `[seq, seq + len)` of `agent` deleted (all must be known
+    /// characters; deleting twice is harmless).
+    pub fn delete_ids(&mut self, agent: Agent, seq: Seq, len: u32) {
+        let end = seq + len;
+        let mut s = seq;
+        while s < end {
+            let Some((leaf, idx)) = self.find_id(ItemId { agent, seq: s }) else {
+                debug_assert!(false, "delete of an unknown character");
+                return;
+            };
+            let span = self.tree.leaves[leaf as usize].spans[idx];
+            let offset = s - span.seq;
+            let k = (end - s).min(span.len - offset);
+            if !span.deleted {
+                self.delete_piece(leaf, idx, offset, k);
+            }
+            s += k;
+        }
+    }
+
+    /// Visible position and length of `[seq, seq+len)` pieces, for change
+    /// events (call before deleting them).
+    pub fn visible_pieces(&self, agent: Agent, seq: Seq, len: u32) -> Vec<(Pos, Pos)> {
+        let mut out = Vec::new();
+        let end = seq + len;
+        let mut s = seq;
+        while s < end {
+            let Some((leaf, idx)) = self.find_id(ItemId { agent, seq: s }) else {
+                break;
+            };
+            let span = self.tree.leaves[leaf as usize].spans[idx];
+            let offset = s - span.seq;
+            let k = (end - s).min(span.len - offset);
+            if !span.deleted {
+                let at = self.position(leaf, idx, offset);
+                let u = self.prefix_utf16(&span, offset + k) - self.prefix_utf16(&span, offset);
+                out.push((at, Pos { chars: k as usize, utf16: u as usize }));
+            }
+            s += k;
+        }
+        out
+    }
+
+    fn delete_piece(&mut self, leaf: u32, idx: usize, offset: u32, k: u32) {
+        let span = self.tree.leaves[leaf as usize].spans[idx];
+        let arena = &self.arenas[span.agent as usize];
+        let mut parts: Vec<Span> = Vec::with_capacity(5);
+        let mut lo = idx;
+        let mut hi = idx + 1;
+        if offset == 0 && idx > 0 {
+            lo -= 1;
+            parts.push(self.tree.leaves[leaf as usize].spans[idx - 1]);
+        }
+        let mut mid = span;
+        if offset > 0 {
+            let right = split_span(&mut mid, offset, arena);
+            parts.push(mid);
+            mid = right;
+        }
+        if k < mid.len {
+            let rest = split_span(&mut mid, k, arena);
+            mid.deleted = true;
+            parts.push(mid);
+            parts.push(rest);
+        } else {
+            mid.deleted = true;
+            parts.push(mid);
+            if let Some(next) = self.tree.leaves[leaf as usize].spans.get(idx + 1) {
+                parts.push(*next);
+                hi += 1;
+            }
+        }
+        let parts = self.coalesce(parts);
+        let done = self.tree.splice(leaf, lo, hi - lo, &parts);
+        self.after_splice(leaf, done);
+    }
+
+    /// Merges neighbours that continue each other.
+    fn coalesce(&self, parts: Vec<Span>) -> Vec<Span> {
+        let mut out: Vec<Span> = Vec::with_capacity(parts.len());
+        for p in parts {
+            if let Some(last) = out.last_mut() {
+                if self.can_append(last, &p) {
+                    last.len += p.len;
+                    last.utf16 += p.utf16;
+                    continue;
+                }
+            }
+            out.push(p);
+        }
+        out
+    }
+
+    /// Integrates a remote insert run whose origin is known. Returns where
+    /// it became visible when `track` is set.
+    pub fn integrate_insert(&mut self, replicas: &[ReplicaId], run: NewRun<'_>, track: bool) -> Option<Pos> {
+        self.cursor = None;
+        let (content, follows, utf16) = match run.content {
+            Some(text) => {
+                let (at, follows) = self.arenas[run.agent as usize].push(text, run.seq, run.len);
+                (at, follows, text.encode_utf16().count() as u32)
+            }
+            None => (NO_CONTENT, true, run.len),
+        };
+        let new = Span {
+            agent: run.agent,
+            seq: run.seq,
+            len: run.len,
+            utf16,
+            lamport: run.lamport,
+            origin: run.origin.unwrap_or(ItemId { agent: ROOT_AGENT, seq: 0 }),
+            content,
+            deleted: run.content.is_none(),
+        };
+        let key = (run.lamport, replicas[run.agent as usize], run.seq);
+        let (mut leaf, mut idx, mut offset) = match run.origin {
+            None => (self.tree.first_leaf(), 0, 0),
+            Some(o) => {
+                let (leaf, idx) = self.find_id(o).expect("origin checked by the caller");
+                let s = &self.tree.leaves[leaf as usize].spans[idx];
+                let off = o.seq - s.seq + 1;
+                if off == s.len {
+                    (leaf, idx + 1, 0)
+                } else {
+                    (leaf, idx, off)
+                }
+            }
+        };
+        // Skip runs that sort before the new one (higher timestamps first).
+        loop {
+            let l = &self.tree.leaves[leaf as usize];
+            if idx == l.spans.len() {
+                if l.next == NONE {
+                    break;
+                }
+                leaf = l.next;
+                idx = 0;
+                continue;
+            }
+            let s = &l.spans[idx];
+            let other = (s.lamport + u64::from(offset), replicas[s.agent as usize], s.seq + offset);
+            if other > key {
+                idx += 1;
+                offset = 0;
+            } else {
+                break;
+            }
+        }
+        let at = track.then(|| self.position(leaf, idx, offset));
+        self.place(leaf, idx, offset, new, false, follows);
+        at.filter(|_| !new.deleted)
+    }
+
+    #[cfg(test)]
+    pub fn check(&self) {
+        self.tree.check();
+        for s in self.tree.spans() {
+            for seq in [s.seq, s.seq + s.len - 1] {
+                assert!(self.find_id(ItemId { agent: s.agent, seq }).is_some(), "index finds {:?}", (s.agent, seq));
+            }
+        }
+    }
+}
+
+/// `next` continues `prev`, given whether its content was pushed right
+/// after `prev`'s (so no content needs measuring).
+fn follows_on(prev: &Span, next: &Span, follows: bool) -> bool {
+    let contiguous_content = match (prev.content, next.content) {
+        (NO_CONTENT, NO_CONTENT) => true,
+        (NO_CONTENT, _) | (_, NO_CONTENT) => false,
+        _ => follows,
+    };
+    contiguous_content
+        && prev.agent == next.agent
+        && prev.deleted == next.deleted
+        && prev.seq + prev.len == next.seq
+        && prev.lamport + u64::from(prev.len) == next.lamport
+        && next.origin == prev.last_id()
+}

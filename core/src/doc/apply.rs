@@ -1,0 +1,394 @@
+//! Applying deltas. Every operation is planned against the document first
+//! (readiness, dependencies, validity); only then is anything changed, so a
+//! refused delta leaves the document exactly as it was.
+
+use super::{Doc, LogKind, LogOp, MAX_COUNTER_NAME, MAX_TITLE};
+use crate::crdt::lww::Stamp;
+use crate::crdt::rga::span::ItemId;
+use crate::crdt::rga::NewRun;
+use crate::delta::{Body, Delta, Op};
+use crate::error::ApplyError;
+use crate::ids::{OpId, ReplicaId, Seq, MAX_LAMPORT, MAX_SEQ};
+use std::collections::{BTreeMap, HashMap};
+
+/// What [`Doc::apply`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApplyOutcome {
+    /// Operations (runs count once) integrated now, including buffered ones
+    /// whose dependencies arrived.
+    pub applied: usize,
+    /// Operations still waiting for missing dependencies.
+    pub pending: usize,
+    /// What changed, in order, when change tracking is on
+    /// ([`Doc::set_track_changes`]); each change's positions hold in the
+    /// text as left by the changes before it.
+    pub changes: Vec<Change>,
+}
+
+/// A change made by a remote operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Change {
+    /// Text was inserted.
+    Insert {
+        /// Position in Unicode scalar values.
+        index: usize,
+        /// Position in UTF-16 code units.
+        index_utf16: usize,
+        /// Inserted length in Unicode scalar values.
+        len: usize,
+        /// Inserted length in UTF-16 code units.
+        len_utf16: usize,
+    },
+    /// Text was deleted.
+    Delete {
+        /// Position in Unicode scalar values.
+        index: usize,
+        /// Position in UTF-16 code units.
+        index_utf16: usize,
+        /// Deleted length in Unicode scalar values.
+        len: usize,
+        /// Deleted length in UTF-16 code units.
+        len_utf16: usize,
+    },
+    /// The title changed.
+    Title,
+    /// A counter changed.
+    Counter {
+        /// Its name.
+        name: String,
+    },
+}
+
+struct Step<'a> {
+    replica: ReplicaId,
+    op: &'a Op,
+    /// First sequence number to apply (`op.seq` unless a prefix is known).
+    from: Seq,
+}
+
+/// Inserts planned so far, per replica: `(start, end, lamport of start)`.
+type Planned = HashMap<ReplicaId, Vec<(Seq, Seq, u64)>>;
+
+impl Doc {
+    /// Integrates a delta. Operations already here are skipped; operations
+    /// whose dependencies are missing wait (bounded) until they arrive. On
+    /// error nothing changed.
+    pub fn apply(&mut self, delta: &Delta) -> Result<ApplyOutcome, ApplyError> {
+        validate(delta)?;
+        let pending = core::mem::take(&mut self.pending);
+        let planned = match self.plan(delta, &pending) {
+            Ok(p) => p,
+            Err(e) => {
+                self.pending = pending;
+                return Err(e);
+            }
+        };
+        let (steps, leftover) = planned;
+        let outcome = self.execute(&steps, leftover);
+        Ok(outcome)
+    }
+
+    /// Merges everything `other` has that this document lacks.
+    pub fn merge(&mut self, other: &Doc) -> Result<ApplyOutcome, ApplyError> {
+        let delta = other.delta_since(&self.version());
+        self.apply(&delta)
+    }
+
+    fn doc_next(&self, replica: ReplicaId) -> Seq {
+        self.agents.get(&replica).map_or(0, |&a| self.logs[a as usize].next)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn plan<'a>(
+        &self,
+        delta: &'a Delta,
+        pending: &'a [(ReplicaId, Op)],
+    ) -> Result<(Vec<Step<'a>>, Vec<(ReplicaId, Op)>), ApplyError> {
+        let mut queues: BTreeMap<ReplicaId, Vec<&'a Op>> = BTreeMap::new();
+        for b in &delta.blocks {
+            queues.entry(b.replica).or_default().extend(b.ops.iter());
+        }
+        for (r, op) in pending {
+            queues.entry(*r).or_default().push(op);
+        }
+        let mut next: HashMap<ReplicaId, Seq> = HashMap::new();
+        for (r, q) in queues.iter_mut() {
+            q.sort_by_key(|op| op.seq);
+            next.insert(*r, self.doc_next(*r));
+        }
+        let mut heads: Vec<usize> = vec![0; queues.len()];
+        let mut planned: Planned = HashMap::new();
+        let mut steps = Vec::new();
+        loop {
+            let mut progress = false;
+            for ((&r, q), head) in queues.iter().zip(heads.iter_mut()) {
+                while let Some(&op) = q.get(*head) {
+                    let n = next[&r];
+                    if op.end() <= n {
+                        *head += 1;
+                        continue;
+                    }
+                    if op.seq > n || !self.ready(r, op, n, &next, &planned)? {
+                        break;
+                    }
+                    if let Body::Insert { lamport, .. } = op.body {
+                        planned.entry(r).or_default().push((n, op.end(), lamport + u64::from(n - op.seq)));
+                    }
+                    next.insert(r, op.end());
+                    steps.push(Step { replica: r, op, from: n });
+                    *head += 1;
+                    progress = true;
+                }
+            }
+            if !progress {
+                break;
+            }
+        }
+        let mut leftover: Vec<(ReplicaId, Op)> = Vec::new();
+        for ((&r, q), &head) in queues.iter().zip(&heads) {
+            let mut last_seq = None;
+            for &op in &q[head..] {
+                if op.end() > next[&r] && last_seq != Some(op.seq) {
+                    leftover.push((r, op.clone()));
+                    last_seq = Some(op.seq);
+                }
+            }
+        }
+        if leftover.len() > self.options.max_pending {
+            return Err(ApplyError::TooManyPending { limit: self.options.max_pending });
+        }
+        Ok((steps, leftover))
+    }
+
+    fn known(next: &HashMap<ReplicaId, Seq>, doc: &Doc, r: ReplicaId) -> Seq {
+        next.get(&r).copied().unwrap_or_else(|| doc.doc_next(r))
+    }
+
+    /// Whether `op` (from sequence number `from`) can be applied now.
+    fn ready(
+        &self,
+        r: ReplicaId,
+        op: &Op,
+        from: Seq,
+        next: &HashMap<ReplicaId, Seq>,
+        planned: &Planned,
+    ) -> Result<bool, ApplyError> {
+        let k = from - op.seq;
+        match &op.body {
+            Body::Insert { lamport, origin, .. } => {
+                let origin = if k > 0 { Some(OpId::new(r, from - 1)) } else { *origin };
+                let Some(o) = origin else { return Ok(true) };
+                if o.seq >= Self::known(next, self, o.replica) {
+                    return Ok(false);
+                }
+                let origin_lamport = self.char_lamport(o, planned)?;
+                let lamport = lamport + u64::from(k);
+                if lamport <= origin_lamport {
+                    return Err(ApplyError::BadLamport { id: OpId::new(r, from), lamport });
+                }
+                Ok(true)
+            }
+            Body::Delete { len, target, reversed } => {
+                let (lo, count) = delete_range(*len, *target, *reversed, k);
+                if lo + count > Self::known(next, self, target.replica) {
+                    return Ok(false);
+                }
+                self.check_chars(target.replica, lo, count, planned)?;
+                Ok(true)
+            }
+            Body::Title { .. } | Body::Counter { .. } => Ok(true),
+        }
+    }
+
+    /// Lamport timestamp of a known operation id, which must be a character.
+    fn char_lamport(&self, id: OpId, planned: &Planned) -> Result<u64, ApplyError> {
+        if id.seq < self.doc_next(id.replica) {
+            let agent = self.agents[&id.replica];
+            return self
+                .rga
+                .char_info(ItemId { agent, seq: id.seq })
+                .map(|c| c.lamport)
+                .ok_or(ApplyError::NotACharacter { id });
+        }
+        planned
+            .get(&id.replica)
+            .and_then(|runs| runs.iter().find(|&&(s, e, _)| s <= id.seq && id.seq < e))
+            .map(|&(s, _, l)| l + u64::from(id.seq - s))
+            .ok_or(ApplyError::NotACharacter { id })
+    }
+
+    /// Checks that `lo..lo + count` of `replica` are all characters.
+    fn check_chars(&self, replica: ReplicaId, lo: Seq, count: u32, planned: &Planned) -> Result<(), ApplyError> {
+        let end = lo + count;
+        let doc_next = self.doc_next(replica);
+        let mut s = lo;
+        while s < end {
+            let run = if s < doc_next {
+                let agent = self.agents[&replica];
+                self.rga.char_run(ItemId { agent, seq: s })
+            } else {
+                planned
+                    .get(&replica)
+                    .and_then(|runs| runs.iter().find(|&&(a, b, _)| a <= s && s < b))
+                    .map(|&(_, b, _)| b - s)
+            };
+            match run {
+                Some(n) => s += n.min(end - s),
+                None => return Err(ApplyError::NotACharacter { id: OpId::new(replica, s) }),
+            }
+        }
+        Ok(())
+    }
+
+    fn execute(&mut self, steps: &[Step<'_>], leftover: Vec<(ReplicaId, Op)>) -> ApplyOutcome {
+        let mut changes = Vec::new();
+        let track = self.track_changes;
+        for step in steps {
+            let agent = self.intern(step.replica);
+            let k = step.from - step.op.seq;
+            match &step.op.body {
+                Body::Insert { len, lamport, origin, content } => {
+                    let origin = if k > 0 {
+                        Some(ItemId { agent, seq: step.from - 1 })
+                    } else {
+                        origin.map(|o| ItemId { agent: self.intern(o.replica), seq: o.seq })
+                    };
+                    let content = content.as_deref().map(|c| skip_chars(c, k));
+                    let run = NewRun {
+                        agent,
+                        seq: step.from,
+                        len: len - k,
+                        lamport: lamport + u64::from(k),
+                        origin,
+                        content,
+                    };
+                    if let Some(at) = self.rga.integrate_insert(&self.replicas, run, track) {
+                        let len_utf16 = content.map_or(0, |c| c.encode_utf16().count());
+                        changes.push(Change::Insert {
+                            index: at.chars,
+                            index_utf16: at.utf16,
+                            len: run.len as usize,
+                            len_utf16,
+                        });
+                    }
+                    self.max_lamport = self.max_lamport.max(lamport + u64::from(len - 1));
+                }
+                Body::Delete { len, target, reversed } => {
+                    let t = self.intern(target.replica);
+                    let (lo, count) = delete_range(*len, *target, *reversed, k);
+                    if track {
+                        let mut pieces = self.rga.visible_pieces(t, lo, count);
+                        pieces.sort_by_key(|(at, _)| core::cmp::Reverse(at.chars));
+                        changes.extend(pieces.into_iter().map(|(at, n)| Change::Delete {
+                            index: at.chars,
+                            index_utf16: at.utf16,
+                            len: n.chars,
+                            len_utf16: n.utf16,
+                        }));
+                    }
+                    self.rga.delete_ids(t, lo, count);
+                    let first = if *reversed { target.seq - k } else { target.seq + k };
+                    self.logs[agent as usize].ops.push(LogOp {
+                        seq: step.from,
+                        len: len - k,
+                        kind: LogKind::Delete { target: ItemId { agent: t, seq: first }, reversed: *reversed },
+                    });
+                }
+                Body::Title { time, value } => {
+                    if self.title.set(value.clone(), Stamp { time: *time, replica: step.replica }) && track {
+                        changes.push(Change::Title);
+                    }
+                    self.logs[agent as usize].ops.push(LogOp {
+                        seq: step.from,
+                        len: 1,
+                        kind: LogKind::Title { time: *time, value: value.clone() },
+                    });
+                }
+                Body::Counter { name, p, n } => {
+                    self.counters.entry(name.clone()).or_default().set_at_least(step.replica, *p, *n);
+                    if track {
+                        changes.push(Change::Counter { name: name.clone() });
+                    }
+                    self.logs[agent as usize].ops.push(LogOp {
+                        seq: step.from,
+                        len: 1,
+                        kind: LogKind::Counter { name: name.clone(), p: *p, n: *n },
+                    });
+                }
+            }
+            self.logs[agent as usize].next = step.op.end();
+        }
+        self.pending = leftover;
+        ApplyOutcome { applied: steps.len(), pending: self.pending.len(), changes }
+    }
+}
+
+/// Ascending `(first, count)` of a delete's targets after skipping `k`.
+fn delete_range(len: u32, target: OpId, reversed: bool, k: u32) -> (Seq, u32) {
+    if reversed {
+        (target.seq + 1 - len, len - k)
+    } else {
+        (target.seq + k, len - k)
+    }
+}
+
+fn skip_chars(s: &str, k: u32) -> &str {
+    if k == 0 {
+        return s;
+    }
+    s.char_indices().nth(k as usize).map_or("", |(i, _)| &s[i..])
+}
+
+/// Checks what can be checked without the document.
+fn validate(delta: &Delta) -> Result<(), ApplyError> {
+    for b in &delta.blocks {
+        let r = b.replica;
+        let mut prev_end = 0;
+        for op in &b.ops {
+            let id = OpId::new(r, op.seq);
+            let bad = ApplyError::BadSequence { id };
+            let len = op.body.len();
+            if len == 0 || op.seq < prev_end || op.seq.checked_add(len).is_none_or(|e| e > MAX_SEQ) {
+                return Err(bad);
+            }
+            prev_end = op.seq + len;
+            match &op.body {
+                Body::Insert { lamport, origin, content, .. } => {
+                    if *lamport == 0 || lamport.saturating_add(u64::from(len)) > MAX_LAMPORT {
+                        return Err(ApplyError::BadLamport { id, lamport: *lamport });
+                    }
+                    if content.as_ref().is_some_and(|c| c.chars().count() != len as usize) {
+                        return Err(bad);
+                    }
+                    if origin.is_some_and(|o| o.seq > MAX_SEQ || (o.replica == r && o.seq >= op.seq)) {
+                        return Err(bad);
+                    }
+                }
+                Body::Delete { target, reversed, .. } => {
+                    let (lo, hi) = if *reversed {
+                        (target.seq.checked_sub(len - 1), Some(target.seq))
+                    } else {
+                        (Some(target.seq), target.seq.checked_add(len - 1))
+                    };
+                    match (lo, hi) {
+                        (Some(_), Some(hi)) if hi < MAX_SEQ && !(target.replica == r && hi >= op.seq) => {}
+                        _ => return Err(bad),
+                    }
+                }
+                Body::Title { value, .. } => {
+                    if value.len() > MAX_TITLE {
+                        return Err(bad);
+                    }
+                }
+                Body::Counter { name, .. } => {
+                    if name.len() > MAX_COUNTER_NAME {
+                        return Err(bad);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
