@@ -1,8 +1,11 @@
 //! The binary encoding: primitives and the envelope (see `docs/PROTOCOL.md`).
 
+mod delta;
+mod doc;
 mod error;
 pub(crate) mod envelope;
 pub(crate) mod reader;
 pub(crate) mod writer;
 
+pub use delta::{MAX_DELTA_REPLICAS, MAX_INSERT_BYTES};
 pub use error::DecodeError;

@@ -90,6 +90,12 @@ impl Doc {
         Ok(outcome)
     }
 
+    /// Decodes and applies an encoded delta.
+    pub fn apply_encoded(&mut self, bytes: &[u8]) -> Result<ApplyOutcome, ApplyError> {
+        let delta = Delta::decode(bytes)?;
+        self.apply(&delta)
+    }
+
     /// Merges everything `other` has that this document lacks.
     pub fn merge(&mut self, other: &Doc) -> Result<ApplyOutcome, ApplyError> {
         let delta = other.delta_since(&self.version());
@@ -212,10 +218,8 @@ impl Doc {
                 .map(|c| c.lamport)
                 .ok_or(ApplyError::NotACharacter { id });
         }
-        planned
-            .get(&id.replica)
-            .and_then(|runs| runs.iter().find(|&&(s, e, _)| s <= id.seq && id.seq < e))
-            .map(|&(s, _, l)| l + u64::from(id.seq - s))
+        planned_run(planned, id.replica, id.seq)
+            .map(|(s, _, l)| l + u64::from(id.seq - s))
             .ok_or(ApplyError::NotACharacter { id })
     }
 
@@ -229,10 +233,7 @@ impl Doc {
                 let agent = self.agents[&replica];
                 self.rga.char_run(ItemId { agent, seq: s })
             } else {
-                planned
-                    .get(&replica)
-                    .and_then(|runs| runs.iter().find(|&&(a, b, _)| a <= s && s < b))
-                    .map(|&(_, b, _)| b - s)
+                planned_run(planned, replica, s).map(|(_, b, _)| b - s)
             };
             match run {
                 Some(n) => s += n.min(end - s),
@@ -323,6 +324,13 @@ impl Doc {
         self.pending = leftover;
         ApplyOutcome { applied: steps.len(), pending: self.pending.len(), changes }
     }
+}
+
+/// The planned insert run holding `seq` (runs are in ascending order).
+fn planned_run(planned: &Planned, replica: ReplicaId, seq: Seq) -> Option<(Seq, Seq, u64)> {
+    let runs = planned.get(&replica)?;
+    let i = runs.partition_point(|&(_, end, _)| end <= seq);
+    runs.get(i).copied().filter(|&(start, _, _)| start <= seq)
 }
 
 /// Ascending `(first, count)` of a delete's targets after skipping `k`.

@@ -35,6 +35,31 @@ impl LogOp {
     }
 }
 
+/// Merges delete `b` into `a` when `b` continues it (canonical runs: the
+/// same targets give the same records however they were chunked).
+pub(crate) fn merge_deletes(a: &mut LogOp, b: &LogOp) -> bool {
+    let (LogKind::Delete { target: ta, reversed: ra }, LogKind::Delete { target: tb, reversed: rb }) =
+        (&mut a.kind, &b.kind)
+    else {
+        return false;
+    };
+    if a.seq + a.len != b.seq || ta.agent != tb.agent {
+        return false;
+    }
+    // Direction: None for a single target (either way).
+    let dir_a = (a.len > 1).then_some(*ra);
+    let dir_b = (b.len > 1).then_some(*rb);
+    let last_a = if *ra { ta.seq + 1 - a.len } else { ta.seq + a.len - 1 };
+    let forward = dir_a != Some(true) && dir_b != Some(true) && tb.seq == last_a + 1;
+    let backward = dir_a != Some(false) && dir_b != Some(false) && tb.seq + 1 == last_a;
+    if !(forward || backward) {
+        return false;
+    }
+    *ra = backward;
+    a.len += b.len;
+    true
+}
+
 /// One replica's history: how many sequence numbers it used, and its
 /// non-insert operations in order.
 #[derive(Clone, Debug, Default)]

@@ -16,7 +16,7 @@ use crate::version::VersionVector;
 use std::collections::{BTreeMap, HashMap};
 
 pub use apply::{ApplyOutcome, Change};
-pub(crate) use log::{AgentLog, LogKind, LogOp};
+pub(crate) use log::{merge_deletes, AgentLog, LogKind, LogOp};
 
 /// Longest counter name, in bytes.
 pub const MAX_COUNTER_NAME: usize = 256;
@@ -57,21 +57,21 @@ pub struct Snapshot {
 /// One replica of a document.
 #[derive(Clone, Debug)]
 pub struct Doc {
-    replica: ReplicaId,
-    agent: Agent,
+    pub(crate) replica: ReplicaId,
+    pub(crate) agent: Agent,
     /// Agent index -> replica id, and back.
-    replicas: Vec<ReplicaId>,
-    agents: HashMap<ReplicaId, Agent>,
-    logs: Vec<AgentLog>,
-    rga: Rga,
-    title: LwwRegister<String>,
-    clock: HlcClock,
-    counters: BTreeMap<String, PNCounter>,
-    max_lamport: u64,
+    pub(crate) replicas: Vec<ReplicaId>,
+    pub(crate) agents: HashMap<ReplicaId, Agent>,
+    pub(crate) logs: Vec<AgentLog>,
+    pub(crate) rga: Rga,
+    pub(crate) title: LwwRegister<String>,
+    pub(crate) clock: HlcClock,
+    pub(crate) counters: BTreeMap<String, PNCounter>,
+    pub(crate) max_lamport: u64,
     /// Operations waiting for their dependencies.
-    pending: Vec<(ReplicaId, Op)>,
-    options: DocOptions,
-    track_changes: bool,
+    pub(crate) pending: Vec<(ReplicaId, Op)>,
+    pub(crate) options: DocOptions,
+    pub(crate) track_changes: bool,
 }
 
 impl Doc {

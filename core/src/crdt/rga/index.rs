@@ -26,6 +26,16 @@ impl IdIndex {
         self.maps.get(agent as usize)?.range(..=seq).next_back().map(|(_, &l)| l)
     }
 
+    /// Maps a fresh range (above every seq of `agent` seen so far) starting
+    /// at `start` to `leaf`.
+    #[inline]
+    pub fn assign_fresh(&mut self, agent: Agent, start: Seq, leaf: u32) {
+        let map = &mut self.maps[agent as usize];
+        if map.last_key_value().is_none_or(|(_, &l)| l != leaf) {
+            map.insert(start, leaf);
+        }
+    }
+
     /// Maps `[start, end)` of `agent` to `leaf`, keeping what follows.
     pub fn assign(&mut self, agent: Agent, start: Seq, end: Seq, leaf: u32) {
         let map = &mut self.maps[agent as usize];

@@ -343,7 +343,7 @@ impl Rga {
             let done = self.tree.splice(leaf, idx, 1, &[left, new, right]);
             self.after_splice(leaf, done);
             let (l, _) = done.locate(leaf, idx + 1);
-            self.index.assign(new.agent, new.seq, new.seq + new.len, l);
+            self.index.assign_fresh(new.agent, new.seq, l);
             return;
         }
         if local {
@@ -356,16 +356,14 @@ impl Rga {
                     s.len += new.len;
                     s.utf16 += new.utf16;
                 });
-                if self.index.leaf(new.agent, new.seq) != Some(leaf) {
-                    self.index.assign(new.agent, new.seq, new.seq + new.len, leaf);
-                }
+                self.index.assign_fresh(new.agent, new.seq, leaf);
                 return;
             }
         }
         let done = self.tree.splice(leaf, idx, 0, &[new]);
         self.after_splice(leaf, done);
         let (l, _) = done.locate(leaf, idx);
-        self.index.assign(new.agent, new.seq, new.seq + new.len, l);
+        self.index.assign_fresh(new.agent, new.seq, l);
     }
 
     /// Whether `next` continues `prev` (measures content for non-ASCII).
@@ -476,53 +474,62 @@ impl Rga {
     }
 
     fn delete_piece(&mut self, leaf: u32, idx: usize, offset: u32, k: u32) {
-        let span = self.tree.leaves[leaf as usize].spans[idx];
+        let spans = &self.tree.leaves[leaf as usize].spans;
+        let span = spans[idx];
         let arena = &self.arenas[span.agent as usize];
-        let mut parts: Vec<Span> = Vec::with_capacity(5);
+        // Up to: left neighbour, kept head, deleted middle, kept tail, right neighbour.
+        let mut parts = [span; 5];
+        let mut n = 0;
         let mut lo = idx;
         let mut hi = idx + 1;
         if offset == 0 && idx > 0 {
             lo -= 1;
-            parts.push(self.tree.leaves[leaf as usize].spans[idx - 1]);
+            parts[n] = spans[idx - 1];
+            n += 1;
         }
         let mut mid = span;
         if offset > 0 {
             let right = split_span(&mut mid, offset, arena);
-            parts.push(mid);
+            parts[n] = mid;
+            n += 1;
             mid = right;
         }
         if k < mid.len {
             let rest = split_span(&mut mid, k, arena);
             mid.deleted = true;
-            parts.push(mid);
-            parts.push(rest);
+            parts[n] = mid;
+            parts[n + 1] = rest;
+            n += 2;
         } else {
             mid.deleted = true;
-            parts.push(mid);
-            if let Some(next) = self.tree.leaves[leaf as usize].spans.get(idx + 1) {
-                parts.push(*next);
+            parts[n] = mid;
+            n += 1;
+            if let Some(next) = spans.get(idx + 1) {
+                parts[n] = *next;
+                n += 1;
                 hi += 1;
             }
         }
-        let parts = self.coalesce(parts);
-        let done = self.tree.splice(leaf, lo, hi - lo, &parts);
+        let n = self.coalesce(&mut parts[..n]);
+        let done = self.tree.splice(leaf, lo, hi - lo, &parts[..n]);
         self.after_splice(leaf, done);
     }
 
-    /// Merges neighbours that continue each other.
-    fn coalesce(&self, parts: Vec<Span>) -> Vec<Span> {
-        let mut out: Vec<Span> = Vec::with_capacity(parts.len());
-        for p in parts {
-            if let Some(last) = out.last_mut() {
-                if self.can_append(last, &p) {
-                    last.len += p.len;
-                    last.utf16 += p.utf16;
-                    continue;
-                }
+    /// Merges neighbours that continue each other, in place; returns the
+    /// new count.
+    fn coalesce(&self, parts: &mut [Span]) -> usize {
+        let mut n = 0;
+        for i in 0..parts.len() {
+            let p = parts[i];
+            if n > 0 && self.can_append(&parts[n - 1], &p) {
+                parts[n - 1].len += p.len;
+                parts[n - 1].utf16 += p.utf16;
+            } else {
+                parts[n] = p;
+                n += 1;
             }
-            out.push(p);
         }
-        out
+        n
     }
 
     /// Integrates a remote insert run whose origin is known. Returns where

@@ -127,10 +127,6 @@ impl Arena {
         self.ascii
     }
 
-    pub fn len(&self) -> usize {
-        self.text.len()
-    }
-
     /// The `chars` characters starting at byte `offset`.
     pub fn slice(&self, offset: u32, chars: u32) -> &str {
         let start = offset as usize;
