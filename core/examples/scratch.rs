@@ -11,7 +11,8 @@ fn main() {
             patches.push((p[0].as_u64().unwrap() as usize, p[1].as_u64().unwrap() as usize, p[2].as_str().unwrap().to_string()));
         }
     }
-    for _ in 0..3 {
+    let iters: usize = std::env::var("ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    for _ in 0..iters {
     let t = std::time::Instant::now();
     let mut doc = Doc::new(ReplicaId(1));
     for (pos, del, ins) in &patches {
@@ -34,6 +35,19 @@ fn main() {
     let dec = Doc::decode(&enc, ReplicaId(3)).unwrap();
     let dtext = dec.text();
     let dect = t.elapsed();
+    let mut best = std::time::Duration::MAX;
+    let mut bestm = std::time::Duration::MAX;
+    for _ in 0..30 {
+        let t = std::time::Instant::now();
+        let dec = Doc::decode(&enc, ReplicaId(3)).unwrap();
+        let _ = dec.text();
+        best = best.min(t.elapsed());
+        let t = std::time::Instant::now();
+        let mut o = Doc::new(ReplicaId(2));
+        o.apply(&d).unwrap();
+        bestm = bestm.min(t.elapsed());
+    }
+    println!("decode_min={best:?} merge_min={bestm:?}");
     let denc = d.encode();
     let d2 = quire_core::Delta::decode(&denc).unwrap();
     assert_eq!(d2, d);

@@ -10,7 +10,7 @@ use crate::crdt::hlc::Hlc;
 use crate::crdt::lww::Stamp;
 use crate::crdt::rga::span::{Agent, ItemId, Span, NO_CONTENT, ROOT_AGENT};
 use crate::crdt::rga::Rga;
-use crate::doc::{merge_deletes, LogKind, LogOp, MAX_COUNTER_NAME, MAX_TITLE};
+use crate::doc::{merge_deletes, CounterOp, LogKind, LogOp, TitleOp, MAX_COUNTER_NAME, MAX_TITLE};
 use crate::ids::{ReplicaId, Seq, MAX_LAMPORT, MAX_SEQ};
 use crate::Doc;
 
@@ -115,13 +115,15 @@ impl Doc {
                         target_agent = target.agent;
                         target_ref = last_target(target.seq, op.len, *reversed);
                     }
-                    LogKind::Title { time, value } => {
+                    LogKind::Title(t) => {
+                        let TitleOp { time, value } = &**t;
                         w.varint(1 << LOG_FLAG_BITS | LOG_TITLE);
                         w.varint(time.wall_ms);
                         w.varint(u64::from(time.counter));
                         w.str(value);
                     }
-                    LogKind::Counter { name, p, n } => {
+                    LogKind::Counter(c) => {
+                        let CounterOp { name, p, n } = &**c;
                         w.varint(1 << LOG_FLAG_BITS | LOG_COUNTER);
                         w.str(name);
                         w.varint(*p);
@@ -261,11 +263,11 @@ impl Doc {
                     }
                     LOG_TITLE if len == 1 => {
                         let time = Hlc::new(r.varint()?, r.varint_u32()?);
-                        (1, LogKind::Title { time, value: r.str("title", MAX_TITLE)?.to_owned() })
+                        (1, LogKind::Title(Box::new(TitleOp { time, value: r.str("title", MAX_TITLE)?.to_owned() })))
                     }
                     LOG_COUNTER if len == 1 => {
                         let name = r.str("counter name", MAX_COUNTER_NAME)?.to_owned();
-                        (1, LogKind::Counter { name, p: r.varint()?, n: r.varint()? })
+                        (1, LogKind::Counter(Box::new(CounterOp { name, p: r.varint()?, n: r.varint()? })))
                     }
                     other => return Err(DecodeError::UnknownTag { what: "history operation", tag: other }),
                 };

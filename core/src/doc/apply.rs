@@ -2,7 +2,7 @@
 //! (readiness, dependencies, validity); only then is anything changed, so a
 //! refused delta leaves the document exactly as it was.
 
-use super::{Doc, LogKind, LogOp, MAX_COUNTER_NAME, MAX_TITLE};
+use super::{CounterOp, Doc, LogKind, LogOp, TitleOp, MAX_COUNTER_NAME, MAX_TITLE};
 use crate::crdt::lww::Stamp;
 use crate::crdt::rga::span::ItemId;
 use crate::crdt::rga::NewRun;
@@ -246,15 +246,25 @@ impl Doc {
     fn execute(&mut self, steps: &[Step<'_>], leftover: Vec<(ReplicaId, Op)>) -> ApplyOutcome {
         let mut changes = Vec::new();
         let track = self.track_changes;
+        let mut last = (self.replica, self.agent);
         for step in steps {
-            let agent = self.intern(step.replica);
+            let agent = if step.replica == last.0 {
+                last.1
+            } else {
+                let a = self.intern(step.replica);
+                last = (step.replica, a);
+                a
+            };
             let k = step.from - step.op.seq;
             match &step.op.body {
                 Body::Insert { len, lamport, origin, content } => {
                     let origin = if k > 0 {
                         Some(ItemId { agent, seq: step.from - 1 })
                     } else {
-                        origin.map(|o| ItemId { agent: self.intern(o.replica), seq: o.seq })
+                        origin.map(|o| {
+                            let agent = if o.replica == step.replica { agent } else { self.intern(o.replica) };
+                            ItemId { agent, seq: o.seq }
+                        })
                     };
                     let content = content.as_deref().map(|c| skip_chars(c, k));
                     let run = NewRun {
@@ -277,7 +287,7 @@ impl Doc {
                     self.max_lamport = self.max_lamport.max(lamport + u64::from(len - 1));
                 }
                 Body::Delete { len, target, reversed } => {
-                    let t = self.intern(target.replica);
+                    let t = if target.replica == step.replica { agent } else { self.intern(target.replica) };
                     let (lo, count) = delete_range(*len, *target, *reversed, k);
                     if track {
                         let mut pieces = self.rga.visible_pieces(t, lo, count);
@@ -304,7 +314,7 @@ impl Doc {
                     self.logs[agent as usize].ops.push(LogOp {
                         seq: step.from,
                         len: 1,
-                        kind: LogKind::Title { time: *time, value: value.clone() },
+                        kind: LogKind::Title(Box::new(TitleOp { time: *time, value: value.clone() })),
                     });
                 }
                 Body::Counter { name, p, n } => {
@@ -315,7 +325,7 @@ impl Doc {
                     self.logs[agent as usize].ops.push(LogOp {
                         seq: step.from,
                         len: 1,
-                        kind: LogKind::Counter { name: name.clone(), p: *p, n: *n },
+                        kind: LogKind::Counter(Box::new(CounterOp { name: name.clone(), p: *p, n: *n })),
                     });
                 }
             }
@@ -329,6 +339,10 @@ impl Doc {
 /// The planned insert run holding `seq` (runs are in ascending order).
 fn planned_run(planned: &Planned, replica: ReplicaId, seq: Seq) -> Option<(Seq, Seq, u64)> {
     let runs = planned.get(&replica)?;
+    // Usually the run just planned.
+    if let Some(&last) = runs.last().filter(|&&(s, e, _)| s <= seq && seq < e) {
+        return Some(last);
+    }
     let i = runs.partition_point(|&(_, end, _)| end <= seq);
     runs.get(i).copied().filter(|&(start, _, _)| start <= seq)
 }

@@ -10,8 +10,22 @@ pub(crate) enum LogKind {
     /// Targets `target`, then the following (or, if `reversed`, preceding)
     /// sequence numbers of the target replica.
     Delete { target: ItemId, reversed: bool },
-    Title { time: Hlc, value: String },
-    Counter { name: String, p: u64, n: u64 },
+    /// Rare, so boxed: delete records stay small.
+    Title(Box<TitleOp>),
+    Counter(Box<CounterOp>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct TitleOp {
+    pub time: Hlc,
+    pub value: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct CounterOp {
+    pub name: String,
+    pub p: u64,
+    pub n: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -16,7 +16,7 @@ use crate::version::VersionVector;
 use std::collections::{BTreeMap, HashMap};
 
 pub use apply::{ApplyOutcome, Change};
-pub(crate) use log::{merge_deletes, AgentLog, LogKind, LogOp};
+pub(crate) use log::{merge_deletes, AgentLog, CounterOp, LogKind, LogOp, TitleOp};
 
 /// Longest counter name, in bytes.
 pub const MAX_COUNTER_NAME: usize = 256;
@@ -179,12 +179,11 @@ impl Doc {
     /// Deletes `len` characters starting at `index` (Unicode scalar values).
     pub fn delete(&mut self, index: usize, len: usize) -> Result<(), EditError> {
         let mut seq = self.take_seqs(len)?;
-        let targets = self.rga.delete(index, len)?;
         let log = &mut self.logs[self.agent as usize];
-        for (target, k) in targets {
+        self.rga.delete(index, len, |target, k| {
             log.push_delete(seq, target, k);
             seq += k;
-        }
+        })?;
         log.next = seq;
         Ok(())
     }
@@ -231,7 +230,7 @@ impl Doc {
         let stamp = self.title.next_stamp(&mut self.clock, now_ms, self.replica);
         self.title.set(title.to_owned(), stamp);
         let log = &mut self.logs[self.agent as usize];
-        log.ops.push(LogOp { seq, len: 1, kind: LogKind::Title { time: stamp.time, value: title.to_owned() } });
+        log.ops.push(LogOp { seq, len: 1, kind: LogKind::Title(Box::new(TitleOp { time: stamp.time, value: title.to_owned() })) });
         log.next = seq + 1;
         Ok(())
     }
@@ -246,7 +245,7 @@ impl Doc {
         counter.add(self.replica, by);
         let (p, n) = counter.totals(self.replica);
         let log = &mut self.logs[self.agent as usize];
-        log.ops.push(LogOp { seq, len: 1, kind: LogKind::Counter { name: name.to_owned(), p, n } });
+        log.ops.push(LogOp { seq, len: 1, kind: LogKind::Counter(Box::new(CounterOp { name: name.to_owned(), p, n })) });
         log.next = seq + 1;
         Ok(())
     }
@@ -307,8 +306,8 @@ impl Doc {
             LogKind::Delete { target, reversed } => {
                 Body::Delete { len: op.len, target: self.item_to_op(*target), reversed: *reversed }
             }
-            LogKind::Title { time, value } => Body::Title { time: *time, value: value.clone() },
-            LogKind::Counter { name, p, n } => Body::Counter { name: name.clone(), p: *p, n: *n },
+            LogKind::Title(t) => Body::Title { time: t.time, value: t.value.clone() },
+            LogKind::Counter(c) => Body::Counter { name: c.name.clone(), p: c.p, n: c.n },
         };
         Op { seq: op.seq, body }
     }

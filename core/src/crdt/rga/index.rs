@@ -39,21 +39,30 @@ impl IdIndex {
     /// Maps `[start, end)` of `agent` to `leaf`, keeping what follows.
     pub fn assign(&mut self, agent: Agent, start: Seq, end: Seq, leaf: u32) {
         let map = &mut self.maps[agent as usize];
-        if let Some((&s, &l)) = map.range(..=start).next_back() {
-            if l == leaf && map.range(start + 1..=end).next().is_none() {
-                // Already covered and nothing inside or at `end` to keep.
-                let _ = s;
-                return;
+        // What `end` maps to now, unless an entry starts there.
+        let mut after = None;
+        let mut inner = false;
+        for (&s, &l) in map.range(..=end).rev() {
+            if s == end {
+                break;
             }
-        }
-        if !map.contains_key(&end) {
-            if let Some((_, &after)) = map.range(..end).next_back() {
-                map.insert(end, after);
+            if s > start {
+                inner = true;
+                continue;
             }
+            after = Some(l);
+            break;
         }
-        let inner: Vec<Seq> = map.range(start + 1..end).map(|(&s, _)| s).collect();
-        for s in inner {
-            map.remove(&s);
+        if after == Some(leaf) && !inner {
+            return;
+        }
+        if let Some(l) = after {
+            map.insert(end, l);
+        }
+        if inner {
+            while let Some((&s, _)) = map.range(start + 1..end).next() {
+                map.remove(&s);
+            }
         }
         map.insert(start, leaf);
     }

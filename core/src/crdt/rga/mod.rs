@@ -394,40 +394,37 @@ impl Rga {
         }
     }
 
-    /// Deletes `len` visible chars at `pos` as a local edit, returning the
-    /// deleted id ranges in document order.
-    pub fn delete(&mut self, pos: usize, len: usize) -> Result<Vec<(ItemId, u32)>, EditError> {
+    /// Deletes `len` visible chars at `pos` as a local edit, reporting
+    /// each deleted id range in document order to `on_target`.
+    pub fn delete(&mut self, pos: usize, len: usize, mut on_target: impl FnMut(ItemId, u32)) -> Result<(), EditError> {
         let total = self.len_chars();
         if pos.checked_add(len).is_none_or(|end| end > total) {
             return Err(EditError::OutOfBounds { index: pos.saturating_add(len), len: total });
         }
-        let mut targets = Vec::new();
-        if len == 0 {
-            return Ok(targets);
-        }
-        let (mut leaf, start) = self.locate(pos);
-        let (mut idx, mut offset) = self.find_in_leaf(leaf, pos - start);
         let mut remaining = len;
         while remaining > 0 {
-            let l = &self.tree.leaves[leaf as usize];
-            if idx == l.spans.len() {
-                leaf = l.next;
-                idx = 0;
-                continue;
+            // What is left to delete always starts at visible `pos`.
+            let (mut leaf, start) = self.locate(pos);
+            let (mut idx, offset) = self.find_in_leaf(leaf, pos - start);
+            loop {
+                let l = &self.tree.leaves[leaf as usize];
+                if idx == l.spans.len() {
+                    leaf = l.next;
+                    idx = 0;
+                } else if l.spans[idx].deleted {
+                    idx += 1;
+                } else {
+                    break;
+                }
             }
-            let s = l.spans[idx];
-            if !s.deleted {
-                let k = (remaining as u64).min(u64::from(s.len - offset)) as u32;
-                targets.push((ItemId { agent: s.agent, seq: s.seq + offset }, k));
-                remaining -= k as usize;
-            }
-            idx += 1;
-            offset = 0;
+            let s = self.tree.leaves[leaf as usize].spans[idx];
+            let offset = if s.deleted { 0 } else { offset.min(s.len) };
+            let k = (remaining as u64).min(u64::from(s.len - offset)) as u32;
+            on_target(ItemId { agent: s.agent, seq: s.seq + offset }, k);
+            self.delete_piece(leaf, idx, offset, k);
+            remaining -= k as usize;
         }
-        for &(id, k) in &targets {
-            self.delete_ids(id.agent, id.seq, k);
-        }
-        Ok(targets)
+        Ok(())
     }
 
     /// Marks `[seq, seq + len)` of `agent` deleted (all must be known

@@ -6,6 +6,9 @@ use super::span::Span;
 
 /// Spans per leaf at most.
 pub(crate) const LEAF_CAP: usize = 32;
+/// A splice adds at most this many spans before the leaf is split, so leaf
+/// vectors are allocated once with room for it.
+const LEAF_SLACK: usize = 4;
 /// Children per internal node at most.
 const NODE_CAP: usize = 16;
 /// Null index.
@@ -91,7 +94,13 @@ impl Default for Tree {
 
 impl Tree {
     pub fn new() -> Self {
-        let leaf = Leaf { spans: Vec::new(), parent: NONE, prev: NONE, next: NONE, counts: Counts::default() };
+        let leaf = Leaf {
+            spans: Vec::with_capacity(LEAF_CAP + LEAF_SLACK),
+            parent: NONE,
+            prev: NONE,
+            next: NONE,
+            counts: Counts::default(),
+        };
         Tree { leaves: vec![leaf], nodes: Vec::new(), root: 0, height: 0 }
     }
 
@@ -106,7 +115,7 @@ impl Tree {
             let i = leaves.len() as u32;
             leaves.push(Leaf {
                 spans: {
-                    let mut v = Vec::with_capacity(LEAF_CAP);
+                    let mut v = Vec::with_capacity(LEAF_CAP + LEAF_SLACK);
                     v.extend_from_slice(chunk);
                     v
                 },
@@ -239,15 +248,30 @@ impl Tree {
     /// Replaces `remove` spans at `idx` of `leaf` with `insert`, splitting
     /// the leaf when it overflows.
     pub fn splice(&mut self, leaf: u32, idx: usize, remove: usize, insert: &[Span]) -> Spliced {
+        debug_assert!(insert.len() <= remove + LEAF_SLACK);
         let l = &mut self.leaves[leaf as usize];
         let removed = Counts::of(&l.spans[idx..idx + remove]);
         let added = Counts::of(insert);
-        l.spans.splice(idx..idx + remove, insert.iter().copied());
+        // Overwrite in place, then grow or shrink by the difference.
+        let common = remove.min(insert.len());
+        l.spans[idx..idx + common].copy_from_slice(&insert[..common]);
+        if insert.len() > remove {
+            let extra = &insert[common..];
+            let at = idx + common;
+            l.spans.extend_from_slice(extra);
+            l.spans[at..].rotate_right(extra.len());
+        } else if remove > insert.len() {
+            l.spans.drain(idx + common..idx + remove);
+        }
         self.add_up(leaf, added, removed);
         if self.leaves[leaf as usize].spans.len() <= LEAF_CAP {
             return Spliced { new_leaf: NONE, split_at: 0 };
         }
-        let split_at = self.leaves[leaf as usize].spans.len() / 2;
+        // Appending (typing, loading in order) splits right after the new
+        // spans, so leaves stay full and few spans move; otherwise halve.
+        let len = self.leaves[leaf as usize].spans.len();
+        let end = idx + insert.len();
+        let split_at = if end >= len - len / 4 { end.min(len - 1) } else { len / 2 };
         let new_leaf = self.split_leaf(leaf, split_at);
         Spliced { new_leaf, split_at }
     }
@@ -255,7 +279,7 @@ impl Tree {
     fn split_leaf(&mut self, leaf: u32, at: usize) -> u32 {
         let new = self.leaves.len() as u32;
         let l = &mut self.leaves[leaf as usize];
-        let mut moved = Vec::with_capacity(LEAF_CAP);
+        let mut moved = Vec::with_capacity(LEAF_CAP + LEAF_SLACK);
         moved.extend(l.spans.drain(at..));
         let counts = Counts::of(&moved);
         l.counts.sub(counts);

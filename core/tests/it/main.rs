@@ -1,0 +1,6 @@
+//! Integration tests of `quire-core`, one binary with one module per
+//! behaviour.
+
+mod hostile;
+mod simulation;
+mod vectors;
