@@ -9,8 +9,8 @@ use super::DecodeError;
 use crate::crdt::hlc::Hlc;
 use crate::crdt::lww::Stamp;
 use crate::crdt::rga::span::{Agent, ItemId, Span, NO_CONTENT, ROOT_AGENT};
-use crate::crdt::rga::Rga;
-use crate::doc::{merge_deletes, CounterOp, LogKind, LogOp, TitleOp, MAX_COUNTER_NAME, MAX_TITLE};
+use crate::crdt::rga::{Arena, Rga};
+use crate::doc::{merge_deletes, AgentLog, CounterOp, LogKind, LogOp, TitleOp, MAX_COUNTER_NAME, MAX_TITLE};
 use crate::ids::{ReplicaId, Seq, MAX_LAMPORT, MAX_SEQ};
 use crate::Doc;
 
@@ -230,8 +230,6 @@ impl Doc {
                 counter.set_at_least(table[a as usize], r.varint()?, r.varint()?);
             }
         }
-        // Coverage of each replica's sequence numbers: (agent, start, len).
-        let mut used: Vec<(Agent, Seq, u32)> = Vec::new();
         for a in 0..n {
             let count = r.len("history", usize::MAX)?;
             let mut ops = Vec::with_capacity(count);
@@ -275,7 +273,6 @@ impl Doc {
                     return Err(invalid("history past the replica's operation count"));
                 }
                 prev_end = seq + len;
-                used.push((a as Agent, seq as Seq, len as u32));
                 ops.push(LogOp { seq: seq as Seq, len: len as u32, kind });
             }
             doc.logs[a].ops = ops;
@@ -355,7 +352,6 @@ impl Doc {
             if !deleted {
                 visible += len as usize;
             }
-            used.push((a, seq as Seq, len as u32));
             spans.push(Span {
                 agent: a,
                 seq: seq as Seq,
@@ -370,20 +366,43 @@ impl Doc {
         let text_buf = read_text(&mut r)?;
         let text: &str = &text_buf;
         r.finish()?;
-        check_coverage(&mut used, &next)?;
+        // Every span by id, sorted: for the coverage check, the origin and
+        // target checks and the id index.
+        let mut by_id: Vec<(u64, u32)> =
+            spans.iter().enumerate().map(|(i, s)| (u64::from(s.agent) << 32 | u64::from(s.seq), i as u32)).collect();
+        by_id.sort_unstable();
+        check_coverage(&by_id, &spans, &doc.logs, &next)?;
+        let find = |agent: Agent, seq: Seq| -> Option<&Span> {
+            let key = u64::from(agent) << 32 | u64::from(seq);
+            let i = by_id.partition_point(|&(k, _)| k <= key).checked_sub(1)?;
+            let s = &spans[by_id[i].1 as usize];
+            s.contains(agent, seq).then_some(s)
+        };
+        for &i in &explicit {
+            let s = &spans[i];
+            match find(s.origin.agent, s.origin.seq) {
+                Some(o) if o.lamport + u64::from(s.origin.seq - o.seq) < s.lamport => {}
+                _ => return Err(invalid("span origin is not an earlier character")),
+            }
+        }
+        for log in &doc.logs {
+            for op in &log.ops {
+                if let Some(lo) = op.delete_range() {
+                    let mut at = lo.seq;
+                    while at < lo.seq + op.len {
+                        let s = find(lo.agent, at).ok_or(invalid("delete target"))?;
+                        at = s.seq + s.len;
+                    }
+                }
+            }
+        }
 
         // Hand each visible span its text.
+        let mut arenas: Vec<Arena> = (0..doc.replicas.len()).map(|_| Arena::new()).collect();
         let ascii = text.is_ascii();
         let mut rest = text;
-        let mut with_text: Vec<(Span, Option<&str>)> = Vec::with_capacity(spans.len());
         let mut chars_seen = 0usize;
-        let checked: Vec<Span> = explicit.iter().map(|&i| spans[i]).collect();
-        let explicit = 0..checked.len();
-        for mut s in spans {
-            if s.deleted {
-                with_text.push((s, None));
-                continue;
-            }
+        for s in spans.iter_mut().filter(|s| !s.deleted) {
             let bytes = if ascii {
                 s.len as usize
             } else {
@@ -394,34 +413,17 @@ impl Doc {
             }
             let (piece, tail) = rest.split_at(bytes);
             chars_seen += s.len as usize;
-            s.utf16 = if ascii { s.len } else { piece.encode_utf16().count() as u32 };
-            with_text.push((s, Some(piece)));
+            if !ascii {
+                s.utf16 = piece.encode_utf16().count() as u32;
+            }
+            s.content = arenas[s.agent as usize].push(piece, s.seq, s.len).0;
             rest = tail;
         }
         if !rest.is_empty() || chars_seen != visible {
             return Err(invalid("text length does not match the visible spans"));
         }
-        doc.rga = Rga::from_spans(doc.replicas.len(), with_text);
+        doc.rga = Rga::from_parts(arenas, spans, &by_id);
         doc.max_lamport = max_lamport;
-        // Looked-up origins and delete targets must be characters.
-        for i in explicit {
-            let s = &checked[i];
-            match doc.rga.char_info(s.origin) {
-                Some(o) if o.lamport < s.lamport => {}
-                _ => return Err(invalid("span origin is not an earlier character")),
-            }
-        }
-        for log in &doc.logs {
-            for op in &log.ops {
-                if let Some(lo) = op.delete_range() {
-                    let mut s = lo.seq;
-                    while s < lo.seq + op.len {
-                        let run = doc.rga.char_run(ItemId { agent: lo.agent, seq: s }).ok_or(invalid("delete target"))?;
-                        s += run;
-                    }
-                }
-            }
-        }
         Ok(doc)
     }
 }
@@ -514,21 +516,27 @@ fn continues(c: &Span, s: &Span) -> bool {
         && s.origin == c.last_id()
 }
 
-/// Every sequence number of every replica is used exactly once.
-fn check_coverage(used: &mut [(Agent, Seq, u32)], next: &[Seq]) -> Result<(), DecodeError> {
-    used.sort_unstable();
+/// Every sequence number of every replica is used exactly once, by a span
+/// or by a history record.
+fn check_coverage(by_id: &[(u64, u32)], spans: &[Span], logs: &[AgentLog], next: &[Seq]) -> Result<(), DecodeError> {
     let mut i = 0;
     for (a, &end) in next.iter().enumerate() {
-        let mut at = 0;
-        while i < used.len() && used[i].0 as usize == a {
-            if used[i].1 != at {
+        let ops = &logs[a].ops;
+        let mut j = 0;
+        let mut at: Seq = 0;
+        loop {
+            let span = by_id.get(i).map(|&(_, k)| &spans[k as usize]).filter(|s| s.agent as usize == a);
+            if let Some(s) = span.filter(|s| s.seq == at) {
+                at += s.len;
+                i += 1;
+            } else if let Some(op) = ops.get(j).filter(|op| op.seq == at) {
+                at += op.len;
+                j += 1;
+            } else if span.is_some() || j < ops.len() || at != end {
                 return Err(invalid("history has gaps or overlaps"));
+            } else {
+                break;
             }
-            at += used[i].2;
-            i += 1;
-        }
-        if at != end {
-            return Err(invalid("history does not cover the operation count"));
         }
     }
     Ok(())

@@ -9,7 +9,7 @@ use crate::crdt::rga::NewRun;
 use crate::delta::{Body, Delta, Op};
 use crate::error::ApplyError;
 use crate::ids::{OpId, ReplicaId, Seq, MAX_LAMPORT, MAX_SEQ};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// What [`Doc::apply`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -68,8 +68,45 @@ struct Step<'a> {
     from: Seq,
 }
 
-/// Inserts planned so far, per replica: `(start, end, lamport of start)`.
-type Planned = HashMap<ReplicaId, Vec<(Seq, Seq, u64)>>;
+/// Planning state per replica of the delta (and of buffered operations),
+/// kept in vectors sorted by replica id: deltas name few replicas, and a
+/// binary search beats hashing them.
+struct PlanState {
+    replicas: Vec<ReplicaId>,
+    /// Next sequence number each replica will have.
+    next: Vec<Seq>,
+    /// Next sequence number each replica has in the document.
+    in_doc: Vec<Seq>,
+    /// Inserts planned so far: `(start, end, lamport of start)`, ascending.
+    planned: Vec<Vec<(Seq, Seq, u64)>>,
+}
+
+impl PlanState {
+    fn slot(&self, r: ReplicaId) -> Option<usize> {
+        self.replicas.binary_search(&r).ok()
+    }
+
+    /// Operations of `r` the document has.
+    fn in_doc(&self, doc: &Doc, r: ReplicaId) -> Seq {
+        self.slot(r).map_or_else(|| doc.doc_next(r), |i| self.in_doc[i])
+    }
+
+    /// Operations of `r` known after the steps planned so far.
+    fn known(&self, doc: &Doc, r: ReplicaId) -> Seq {
+        self.slot(r).map_or_else(|| doc.doc_next(r), |i| self.next[i])
+    }
+
+    /// The planned insert run holding `seq` of `r`.
+    fn planned_run(&self, r: ReplicaId, seq: Seq) -> Option<(Seq, Seq, u64)> {
+        let runs = &self.planned[self.slot(r)?];
+        // Usually the run just planned.
+        if let Some(&last) = runs.last().filter(|&&(s, e, _)| s <= seq && seq < e) {
+            return Some(last);
+        }
+        let i = runs.partition_point(|&(_, end, _)| end <= seq);
+        runs.get(i).copied().filter(|&(start, _, _)| start <= seq)
+    }
+}
 
 impl Doc {
     /// Integrates a delta. Operations already here are skipped; operations
@@ -119,30 +156,35 @@ impl Doc {
         for (r, op) in pending {
             queues.entry(*r).or_default().push(op);
         }
-        let mut next: HashMap<ReplicaId, Seq> = HashMap::new();
-        for (r, q) in queues.iter_mut() {
+        for q in queues.values_mut() {
             q.sort_by_key(|op| op.seq);
-            next.insert(*r, self.doc_next(*r));
         }
+        let replicas: Vec<ReplicaId> = queues.keys().copied().collect();
+        let in_doc: Vec<Seq> = replicas.iter().map(|&r| self.doc_next(r)).collect();
+        let mut state = PlanState {
+            next: in_doc.clone(),
+            in_doc,
+            planned: vec![Vec::new(); replicas.len()],
+            replicas,
+        };
         let mut heads: Vec<usize> = vec![0; queues.len()];
-        let mut planned: Planned = HashMap::new();
         let mut steps = Vec::new();
         loop {
             let mut progress = false;
-            for ((&r, q), head) in queues.iter().zip(heads.iter_mut()) {
+            for (slot, ((&r, q), head)) in queues.iter().zip(heads.iter_mut()).enumerate() {
                 while let Some(&op) = q.get(*head) {
-                    let n = next[&r];
+                    let n = state.next[slot];
                     if op.end() <= n {
                         *head += 1;
                         continue;
                     }
-                    if op.seq > n || !self.ready(r, op, n, &next, &planned)? {
+                    if op.seq > n || !self.ready(r, op, n, &state)? {
                         break;
                     }
                     if let Body::Insert { lamport, .. } = op.body {
-                        planned.entry(r).or_default().push((n, op.end(), lamport + u64::from(n - op.seq)));
+                        state.planned[slot].push((n, op.end(), lamport + u64::from(n - op.seq)));
                     }
-                    next.insert(r, op.end());
+                    state.next[slot] = op.end();
                     steps.push(Step { replica: r, op, from: n });
                     *head += 1;
                     progress = true;
@@ -156,7 +198,7 @@ impl Doc {
         for ((&r, q), &head) in queues.iter().zip(&heads) {
             let mut last_seq = None;
             for &op in &q[head..] {
-                if op.end() > next[&r] && last_seq != Some(op.seq) {
+                if op.end() > state.known(self, r) && last_seq != Some(op.seq) {
                     leftover.push((r, op.clone()));
                     last_seq = Some(op.seq);
                 }
@@ -168,28 +210,23 @@ impl Doc {
         Ok((steps, leftover))
     }
 
-    fn known(next: &HashMap<ReplicaId, Seq>, doc: &Doc, r: ReplicaId) -> Seq {
-        next.get(&r).copied().unwrap_or_else(|| doc.doc_next(r))
-    }
-
     /// Whether `op` (from sequence number `from`) can be applied now.
     fn ready(
         &self,
         r: ReplicaId,
         op: &Op,
         from: Seq,
-        next: &HashMap<ReplicaId, Seq>,
-        planned: &Planned,
+        state: &PlanState,
     ) -> Result<bool, ApplyError> {
         let k = from - op.seq;
         match &op.body {
             Body::Insert { lamport, origin, .. } => {
                 let origin = if k > 0 { Some(OpId::new(r, from - 1)) } else { *origin };
                 let Some(o) = origin else { return Ok(true) };
-                if o.seq >= Self::known(next, self, o.replica) {
+                if o.seq >= state.known(self, o.replica) {
                     return Ok(false);
                 }
-                let origin_lamport = self.char_lamport(o, planned)?;
+                let origin_lamport = self.char_lamport(o, state)?;
                 let lamport = lamport + u64::from(k);
                 if lamport <= origin_lamport {
                     return Err(ApplyError::BadLamport { id: OpId::new(r, from), lamport });
@@ -198,10 +235,10 @@ impl Doc {
             }
             Body::Delete { len, target, reversed } => {
                 let (lo, count) = delete_range(*len, *target, *reversed, k);
-                if lo + count > Self::known(next, self, target.replica) {
+                if lo + count > state.known(self, target.replica) {
                     return Ok(false);
                 }
-                self.check_chars(target.replica, lo, count, planned)?;
+                self.check_chars(target.replica, lo, count, state)?;
                 Ok(true)
             }
             Body::Title { .. } | Body::Counter { .. } => Ok(true),
@@ -209,8 +246,8 @@ impl Doc {
     }
 
     /// Lamport timestamp of a known operation id, which must be a character.
-    fn char_lamport(&self, id: OpId, planned: &Planned) -> Result<u64, ApplyError> {
-        if id.seq < self.doc_next(id.replica) {
+    fn char_lamport(&self, id: OpId, state: &PlanState) -> Result<u64, ApplyError> {
+        if id.seq < state.in_doc(self, id.replica) {
             let agent = self.agents[&id.replica];
             return self
                 .rga
@@ -218,22 +255,23 @@ impl Doc {
                 .map(|c| c.lamport)
                 .ok_or(ApplyError::NotACharacter { id });
         }
-        planned_run(planned, id.replica, id.seq)
+        state
+            .planned_run(id.replica, id.seq)
             .map(|(s, _, l)| l + u64::from(id.seq - s))
             .ok_or(ApplyError::NotACharacter { id })
     }
 
     /// Checks that `lo..lo + count` of `replica` are all characters.
-    fn check_chars(&self, replica: ReplicaId, lo: Seq, count: u32, planned: &Planned) -> Result<(), ApplyError> {
+    fn check_chars(&self, replica: ReplicaId, lo: Seq, count: u32, state: &PlanState) -> Result<(), ApplyError> {
         let end = lo + count;
-        let doc_next = self.doc_next(replica);
+        let doc_next = state.in_doc(self, replica);
         let mut s = lo;
         while s < end {
             let run = if s < doc_next {
                 let agent = self.agents[&replica];
                 self.rga.char_run(ItemId { agent, seq: s })
             } else {
-                planned_run(planned, replica, s).map(|(_, b, _)| b - s)
+                state.planned_run(replica, s).map(|(_, b, _)| b - s)
             };
             match run {
                 Some(n) => s += n.min(end - s),
@@ -334,17 +372,6 @@ impl Doc {
         self.pending = leftover;
         ApplyOutcome { applied: steps.len(), pending: self.pending.len(), changes }
     }
-}
-
-/// The planned insert run holding `seq` (runs are in ascending order).
-fn planned_run(planned: &Planned, replica: ReplicaId, seq: Seq) -> Option<(Seq, Seq, u64)> {
-    let runs = planned.get(&replica)?;
-    // Usually the run just planned.
-    if let Some(&last) = runs.last().filter(|&&(s, e, _)| s <= seq && seq < e) {
-        return Some(last);
-    }
-    let i = runs.partition_point(|&(_, end, _)| end <= seq);
-    runs.get(i).copied().filter(|&(start, _, _)| start <= seq)
 }
 
 /// Ascending `(first, count)` of a delete's targets after skipping `k`.

@@ -67,28 +67,21 @@ impl IdIndex {
         map.insert(start, leaf);
     }
 
-    /// Builds from `(agent, start, end, leaf)` in any order (decode).
-    pub fn from_ranges(agents: usize, mut ranges: Vec<(Agent, Seq, u32)>) -> Self {
-        ranges.sort_unstable_by_key(|&(a, s, _)| (a, s));
+    /// Builds from `(agent, start, leaf)` sorted by `(agent, start)`.
+    pub fn from_sorted(agents: usize, ranges: impl Iterator<Item = (Agent, Seq, u32)>) -> Self {
         let mut maps: Vec<BTreeMap<Seq, u32>> = Vec::with_capacity(agents);
         maps.resize_with(agents, BTreeMap::new);
-        let mut i = 0;
-        for (agent, map) in maps.iter_mut().enumerate() {
-            let from = i;
-            while i < ranges.len() && ranges[i].0 as usize == agent {
-                i += 1;
-            }
+        let mut last: Option<(Agent, u32)> = None;
+        let mut entries: Vec<Vec<(Seq, u32)>> = vec![Vec::new(); agents];
+        for (agent, seq, leaf) in ranges {
             // Consecutive ranges in the same leaf share one entry.
-            let mut last_leaf = None;
-            *map = ranges[from..i]
-                .iter()
-                .filter(|&&(_, _, leaf)| {
-                    let keep = last_leaf != Some(leaf);
-                    last_leaf = Some(leaf);
-                    keep
-                })
-                .map(|&(_, s, leaf)| (s, leaf))
-                .collect();
+            if last != Some((agent, leaf)) {
+                entries[agent as usize].push((seq, leaf));
+                last = Some((agent, leaf));
+            }
+        }
+        for (map, e) in maps.iter_mut().zip(entries) {
+            *map = e.into_iter().collect();
         }
         IdIndex { maps }
     }

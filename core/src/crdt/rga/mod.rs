@@ -17,7 +17,8 @@ mod tree;
 use crate::error::EditError;
 use crate::ids::{ReplicaId, Seq};
 use index::IdIndex;
-use span::{split_span, Agent, Arena, ItemId, Span, NO_CONTENT, ROOT_AGENT};
+pub(crate) use span::Arena;
+use span::{split_span, Agent, ItemId, Span, NO_CONTENT, ROOT_AGENT};
 use tree::{Spliced, Tree, NONE};
 
 /// Where a change happened, in both position units.
@@ -111,26 +112,16 @@ impl Rga {
         })
     }
 
-    /// Rebuilds from spans in document order with their content (decode).
-    pub fn from_spans(agents: usize, spans: Vec<(Span, Option<&str>)>) -> Self {
-        let mut arenas: Vec<Arena> = (0..agents).map(|_| Arena::new()).collect();
-        let mut out: Vec<Span> = Vec::with_capacity(spans.len());
-        for (mut s, content) in spans {
-            s.content = match content {
-                Some(text) => arenas[s.agent as usize].push(text, s.seq, s.len).0,
-                None => NO_CONTENT,
-            };
-            out.push(s);
-        }
-        let tree = Tree::from_spans(out);
-        let mut ranges = Vec::new();
-        let mut leaf = tree.first_leaf();
-        while leaf != NONE {
-            let l = &tree.leaves[leaf as usize];
-            ranges.extend(l.spans.iter().map(|s| (s.agent, s.seq, leaf)));
-            leaf = l.next;
-        }
-        let index = IdIndex::from_ranges(agents, ranges);
+    /// Rebuilds from spans in document order whose content is already in
+    /// `arenas`, with `by_id`: `(agent << 32 | seq, span index)` sorted
+    /// (decode).
+    pub fn from_parts(arenas: Vec<Arena>, spans: Vec<Span>, by_id: &[(u64, u32)]) -> Self {
+        let agents = arenas.len();
+        let tree = Tree::from_spans(spans);
+        let index = IdIndex::from_sorted(
+            agents,
+            by_id.iter().map(|&(key, i)| ((key >> 32) as Agent, key as Seq, Tree::bulk_leaf_of(i as usize))),
+        );
         Rga { tree, index, arenas, cursor: None }
     }
 

@@ -11,6 +11,8 @@ pub(crate) const LEAF_CAP: usize = 32;
 const LEAF_SLACK: usize = 4;
 /// Children per internal node at most.
 const NODE_CAP: usize = 16;
+/// Spans per leaf when building in bulk: room to grow without splitting.
+const BULK_FILL: usize = LEAF_CAP * 3 / 4;
 /// Null index.
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -104,12 +106,17 @@ impl Tree {
         Tree { leaves: vec![leaf], nodes: Vec::new(), root: 0, height: 0 }
     }
 
+    /// The leaf that [`Tree::from_spans`] puts span `i` in.
+    pub fn bulk_leaf_of(i: usize) -> u32 {
+        (i / BULK_FILL) as u32
+    }
+
     /// Builds a tree from spans in document order (used by decode).
     pub fn from_spans(spans: Vec<Span>) -> Self {
         if spans.is_empty() {
             return Self::new();
         }
-        const FILL: usize = LEAF_CAP * 3 / 4;
+        const FILL: usize = BULK_FILL;
         let mut leaves: Vec<Leaf> = Vec::with_capacity(spans.len() / FILL + 1);
         for chunk in spans.chunks(FILL) {
             let i = leaves.len() as u32;
