@@ -61,6 +61,9 @@ pub enum Change {
     },
 }
 
+/// Steps from which an apply switches the id index to bulk mode.
+const BULK_STEPS: usize = 512;
+
 struct Step<'a> {
     replica: ReplicaId,
     op: &'a Op,
@@ -285,6 +288,11 @@ impl Doc {
         let mut changes = Vec::new();
         let track = self.track_changes;
         let mut last = (self.replica, self.agent);
+        // Many runs: index moves become plain stores for the duration.
+        let bulk = steps.len() >= BULK_STEPS;
+        if bulk {
+            self.rga.begin_bulk();
+        }
         for step in steps {
             let agent = if step.replica == last.0 {
                 last.1
@@ -368,6 +376,9 @@ impl Doc {
                 }
             }
             self.logs[agent as usize].next = step.op.end();
+        }
+        if bulk {
+            self.rga.end_bulk();
         }
         self.pending = leftover;
         ApplyOutcome { applied: steps.len(), pending: self.pending.len(), changes }

@@ -10,7 +10,13 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct IdIndex {
     maps: Vec<BTreeMap<Seq, u32>>,
+    /// In bulk mode (applying a large delta), `seq -> leaf` per agent
+    /// (`NONE` where no character): moving a span costs a few stores, not
+    /// map updates. The maps are rebuilt from it when the bulk ends.
+    dense: Option<Vec<Vec<u32>>>,
 }
+
+const NONE: u32 = u32::MAX;
 
 impl IdIndex {
     pub fn ensure_agent(&mut self, agent: Agent) {
@@ -18,18 +24,59 @@ impl IdIndex {
         if self.maps.len() < need {
             self.maps.resize_with(need, BTreeMap::new);
         }
+        if let Some(d) = &mut self.dense {
+            if d.len() < need {
+                d.resize_with(need, Vec::new);
+            }
+        }
+    }
+
+    /// Switches to bulk mode, given every span as `(agent, start, end, leaf)`.
+    pub fn begin_bulk(&mut self, spans: impl Iterator<Item = (Agent, Seq, Seq, u32)>) {
+        let mut dense: Vec<Vec<u32>> = vec![Vec::new(); self.maps.len()];
+        for (agent, start, end, leaf) in spans {
+            fill(&mut dense[agent as usize], start, end, leaf);
+        }
+        self.dense = Some(dense);
+    }
+
+    /// Leaves bulk mode, rebuilding the compact maps.
+    pub fn end_bulk(&mut self) {
+        let Some(dense) = self.dense.take() else { return };
+        for (map, d) in self.maps.iter_mut().zip(dense) {
+            let mut last = NONE;
+            *map = d
+                .iter()
+                .enumerate()
+                .filter(|&(_, &l)| {
+                    let keep = l != NONE && l != last;
+                    if l != NONE {
+                        last = l;
+                    }
+                    keep
+                })
+                .map(|(s, &l)| (s as Seq, l))
+                .collect();
+        }
     }
 
     /// The leaf that may hold `(agent, seq)`.
     #[inline]
     pub fn leaf(&self, agent: Agent, seq: Seq) -> Option<u32> {
+        if let Some(d) = &self.dense {
+            return d.get(agent as usize)?.get(seq as usize).copied().filter(|&l| l != NONE);
+        }
         self.maps.get(agent as usize)?.range(..=seq).next_back().map(|(_, &l)| l)
     }
 
-    /// Maps a fresh range (above every seq of `agent` seen so far) starting
-    /// at `start` to `leaf`.
+    /// Maps a fresh range `[start, end)` (above every seq of `agent` seen
+    /// so far) to `leaf`.
     #[inline]
-    pub fn assign_fresh(&mut self, agent: Agent, start: Seq, leaf: u32) {
+    pub fn assign_fresh(&mut self, agent: Agent, start: Seq, end: Seq, leaf: u32) {
+        if let Some(d) = &mut self.dense {
+            fill(&mut d[agent as usize], start, end, leaf);
+            return;
+        }
         let map = &mut self.maps[agent as usize];
         if map.last_key_value().is_none_or(|(_, &l)| l != leaf) {
             map.insert(start, leaf);
@@ -38,6 +85,10 @@ impl IdIndex {
 
     /// Maps `[start, end)` of `agent` to `leaf`, keeping what follows.
     pub fn assign(&mut self, agent: Agent, start: Seq, end: Seq, leaf: u32) {
+        if let Some(d) = &mut self.dense {
+            fill(&mut d[agent as usize], start, end, leaf);
+            return;
+        }
         let map = &mut self.maps[agent as usize];
         // What `end` maps to now, unless an entry starts there.
         let mut after = None;
@@ -83,11 +134,19 @@ impl IdIndex {
         for (map, e) in maps.iter_mut().zip(entries) {
             *map = e.into_iter().collect();
         }
-        IdIndex { maps }
+        IdIndex { maps, dense: None }
     }
 
     pub fn heap_bytes(&self) -> usize {
         // A BTreeMap node holds up to 11 entries in ~200 bytes.
         self.maps.iter().map(|m| m.len() * 16 + 64).sum()
     }
+}
+
+fn fill(v: &mut Vec<u32>, start: Seq, end: Seq, leaf: u32) {
+    let (start, end) = (start as usize, end as usize);
+    if v.len() < end {
+        v.resize(end, NONE);
+    }
+    v[start..end].fill(leaf);
 }

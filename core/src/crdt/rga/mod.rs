@@ -125,6 +125,24 @@ impl Rga {
         Rga { tree, index, arenas, cursor: None }
     }
 
+    /// Prepares for integrating many runs (see `IdIndex` bulk mode).
+    pub fn begin_bulk(&mut self) {
+        let tree = &self.tree;
+        let mut leaf = tree.first_leaf();
+        let mut spans = Vec::new();
+        while leaf != NONE {
+            let l = &tree.leaves[leaf as usize];
+            spans.extend(l.spans.iter().map(|s| (s.agent, s.seq, s.seq + s.len, leaf)));
+            leaf = l.next;
+        }
+        self.index.begin_bulk(spans.into_iter());
+    }
+
+    /// Ends a bulk integration.
+    pub fn end_bulk(&mut self) {
+        self.index.end_bulk();
+    }
+
     pub fn heap_bytes(&self) -> usize {
         self.tree.heap_bytes() + self.index.heap_bytes() + self.arenas.iter().map(Arena::heap_bytes).sum::<usize>()
     }
@@ -334,7 +352,7 @@ impl Rga {
             let done = self.tree.splice(leaf, idx, 1, &[left, new, right]);
             self.after_splice(leaf, done);
             let (l, _) = done.locate(leaf, idx + 1);
-            self.index.assign_fresh(new.agent, new.seq, l);
+            self.index.assign_fresh(new.agent, new.seq, new.seq + new.len, l);
             return;
         }
         if local {
@@ -347,14 +365,14 @@ impl Rga {
                     s.len += new.len;
                     s.utf16 += new.utf16;
                 });
-                self.index.assign_fresh(new.agent, new.seq, leaf);
+                self.index.assign_fresh(new.agent, new.seq, new.seq + new.len, leaf);
                 return;
             }
         }
         let done = self.tree.splice(leaf, idx, 0, &[new]);
         self.after_splice(leaf, done);
         let (l, _) = done.locate(leaf, idx);
-        self.index.assign_fresh(new.agent, new.seq, l);
+        self.index.assign_fresh(new.agent, new.seq, new.seq + new.len, l);
     }
 
     /// Whether `next` continues `prev` (measures content for non-ASCII).
