@@ -30,10 +30,19 @@ pub(crate) enum Body {
     /// `len` characters; the first goes after `origin` (`None`: the start),
     /// each next one after the one before it. `content` is `None` when the
     /// characters are deleted and the sender dropped their text.
-    Insert { len: u32, lamport: u64, origin: Option<OpId>, content: Option<String> },
+    Insert {
+        len: u32,
+        lamport: u64,
+        origin: Option<OpId>,
+        content: Option<String>,
+    },
     /// Deletes `len` characters: `target`, then the ones after it (or
     /// before it, when `reversed`) in the target replica's sequence.
-    Delete { len: u32, target: OpId, reversed: bool },
+    Delete {
+        len: u32,
+        target: OpId,
+        reversed: bool,
+    },
     /// Sets the title (LWW by `(time, replica)`).
     Title { time: Hlc, value: String },
     /// This replica's new totals for a counter.
@@ -63,15 +72,33 @@ impl Op {
             return self.clone();
         }
         let body = match &self.body {
-            Body::Insert { len, lamport, content, .. } => Body::Insert {
+            Body::Insert {
+                len,
+                lamport,
+                content,
+                ..
+            } => Body::Insert {
                 len: len - k,
                 lamport: lamport + u64::from(k),
                 origin: None, // fixed by the caller: the replica's own `from - 1`
-                content: content.as_ref().map(|c| c.chars().skip(k as usize).collect()),
+                content: content
+                    .as_ref()
+                    .map(|c| c.chars().skip(k as usize).collect()),
             },
-            Body::Delete { len, target, reversed } => Body::Delete {
+            Body::Delete {
+                len,
+                target,
+                reversed,
+            } => Body::Delete {
                 len: len - k,
-                target: OpId::new(target.replica, if *reversed { target.seq - k } else { target.seq + k }),
+                target: OpId::new(
+                    target.replica,
+                    if *reversed {
+                        target.seq - k
+                    } else {
+                        target.seq + k
+                    },
+                ),
                 reversed: *reversed,
             },
             other => other.clone(),
@@ -93,6 +120,9 @@ impl Delta {
 
     /// Replicas with operations in this delta.
     pub fn replicas(&self) -> impl Iterator<Item = ReplicaId> + '_ {
-        self.blocks.iter().filter(|b| !b.ops.is_empty()).map(|b| b.replica)
+        self.blocks
+            .iter()
+            .filter(|b| !b.ops.is_empty())
+            .map(|b| b.replica)
     }
 }

@@ -36,7 +36,9 @@ impl Delta {
             note(b.replica);
             for op in &b.ops {
                 match &op.body {
-                    Body::Insert { origin: Some(o), .. } => note(o.replica),
+                    Body::Insert {
+                        origin: Some(o), ..
+                    } => note(o.replica),
                     Body::Delete { target, .. } => note(target.replica),
                     _ => {}
                 }
@@ -74,21 +76,33 @@ impl Delta {
         let mut table = Vec::with_capacity(n);
         for _ in 0..n {
             let raw = r.raw(8)?;
-            let id = ReplicaId(u64::from_le_bytes(raw.try_into().map_err(|_| DecodeError::Invalid { what: "replica id" })?));
+            let id = ReplicaId(u64::from_le_bytes(
+                raw.try_into()
+                    .map_err(|_| DecodeError::Invalid { what: "replica id" })?,
+            ));
             if table.last().is_some_and(|&last| last >= id) {
-                return Err(DecodeError::Invalid { what: "replica table not strictly ascending" });
+                return Err(DecodeError::Invalid {
+                    what: "replica table not strictly ascending",
+                });
             }
             table.push(id);
         }
         let replica = |i: u64| -> Result<ReplicaId, DecodeError> {
-            usize::try_from(i).ok().and_then(|i| table.get(i).copied()).ok_or(DecodeError::Invalid { what: "replica index" })
+            usize::try_from(i)
+                .ok()
+                .and_then(|i| table.get(i).copied())
+                .ok_or(DecodeError::Invalid {
+                    what: "replica index",
+                })
         };
         let nblocks = r.len("delta blocks", MAX_DELTA_REPLICAS)?;
         let mut blocks = Vec::with_capacity(nblocks);
         for _ in 0..nblocks {
             let rep = replica(r.varint()?)?;
             if blocks.last().is_some_and(|b: &Block| b.replica >= rep) {
-                return Err(DecodeError::Invalid { what: "blocks not in ascending replica order" });
+                return Err(DecodeError::Invalid {
+                    what: "blocks not in ascending replica order",
+                });
             }
             let nops = r.len("block operations", usize::MAX)?;
             let mut ops = Vec::with_capacity(nops);
@@ -96,12 +110,20 @@ impl Delta {
             for _ in 0..nops {
                 let seq = prev_end + r.varint()?;
                 if seq >= u64::from(MAX_SEQ) {
-                    return Err(DecodeError::LimitExceeded { what: "sequence number", value: seq, limit: u64::from(MAX_SEQ) });
+                    return Err(DecodeError::LimitExceeded {
+                        what: "sequence number",
+                        value: seq,
+                        limit: u64::from(MAX_SEQ),
+                    });
                 }
                 let op = read_op(&mut r, rep, seq as u32, &replica)?;
                 prev_end = u64::from(op.seq) + u64::from(op.body.len());
                 if prev_end > u64::from(MAX_SEQ) {
-                    return Err(DecodeError::LimitExceeded { what: "sequence number", value: prev_end, limit: u64::from(MAX_SEQ) });
+                    return Err(DecodeError::LimitExceeded {
+                        what: "sequence number",
+                        value: prev_end,
+                        limit: u64::from(MAX_SEQ),
+                    });
                 }
                 ops.push(op);
             }
@@ -114,9 +136,18 @@ impl Delta {
 
 fn write_op(w: &mut Writer, replica: ReplicaId, op: &Op, idx: &impl Fn(ReplicaId) -> u64) {
     match &op.body {
-        Body::Insert { len, lamport, origin, content } => {
+        Body::Insert {
+            len,
+            lamport,
+            origin,
+            content,
+        } => {
             w.u8(OP_INSERT);
-            let mut header = if content.is_some() { INSERT_HAS_CONTENT } else { 0 };
+            let mut header = if content.is_some() {
+                INSERT_HAS_CONTENT
+            } else {
+                0
+            };
             header |= match origin {
                 None => ORIGIN_ROOT,
                 Some(o) if o.replica == replica && o.seq + 1 == op.seq => ORIGIN_CHAIN,
@@ -133,7 +164,11 @@ fn write_op(w: &mut Writer, replica: ReplicaId, op: &Op, idx: &impl Fn(ReplicaId
                 w.str(c);
             }
         }
-        Body::Delete { len, target, reversed } => {
+        Body::Delete {
+            len,
+            target,
+            reversed,
+        } => {
             w.u8(OP_DELETE);
             w.varint(u64::from(*len) << 1 | u64::from(*reversed));
             w.varint(idx(target.replica));
@@ -156,14 +191,20 @@ fn write_op(w: &mut Writer, replica: ReplicaId, op: &Op, idx: &impl Fn(ReplicaId
 
 fn seq_field(v: u64) -> Result<u32, DecodeError> {
     if v >= u64::from(MAX_SEQ) {
-        return Err(DecodeError::LimitExceeded { what: "sequence number", value: v, limit: u64::from(MAX_SEQ) });
+        return Err(DecodeError::LimitExceeded {
+            what: "sequence number",
+            value: v,
+            limit: u64::from(MAX_SEQ),
+        });
     }
     Ok(v as u32)
 }
 
 fn len_field(v: u64) -> Result<u32, DecodeError> {
     if v == 0 {
-        return Err(DecodeError::Invalid { what: "zero-length operation" });
+        return Err(DecodeError::Invalid {
+            what: "zero-length operation",
+        });
     }
     seq_field(v)
 }
@@ -179,47 +220,79 @@ fn read_op(
         OP_INSERT => {
             let header = r.varint()?;
             if header & !(INSERT_HAS_CONTENT | ORIGIN_MASK) != 0 {
-                return Err(DecodeError::Invalid { what: "insert flags" });
+                return Err(DecodeError::Invalid {
+                    what: "insert flags",
+                });
             }
             let len = len_field(r.varint()?)?;
             let lamport = r.varint()?;
             let origin = match header & ORIGIN_MASK {
                 ORIGIN_ROOT => None,
                 ORIGIN_CHAIN => {
-                    let prev = seq.checked_sub(1).ok_or(DecodeError::Invalid { what: "chained origin at seq 0" })?;
+                    let prev = seq.checked_sub(1).ok_or(DecodeError::Invalid {
+                        what: "chained origin at seq 0",
+                    })?;
                     Some(OpId::new(replica, prev))
                 }
                 ORIGIN_EXPLICIT => Some(OpId::new(table(r.varint()?)?, seq_field(r.varint()?)?)),
-                _ => return Err(DecodeError::UnknownTag { what: "origin kind", tag: header & ORIGIN_MASK }),
+                _ => {
+                    return Err(DecodeError::UnknownTag {
+                        what: "origin kind",
+                        tag: header & ORIGIN_MASK,
+                    })
+                }
             };
             let content = if header & INSERT_HAS_CONTENT != 0 {
                 let c = r.str("insert text", MAX_INSERT_BYTES)?;
                 if c.chars().count() != len as usize {
-                    return Err(DecodeError::Invalid { what: "insert length does not match its text" });
+                    return Err(DecodeError::Invalid {
+                        what: "insert length does not match its text",
+                    });
                 }
                 Some(c.to_owned())
             } else {
                 None
             };
-            Body::Insert { len, lamport, origin, content }
+            Body::Insert {
+                len,
+                lamport,
+                origin,
+                content,
+            }
         }
         OP_DELETE => {
             let header = r.varint()?;
             let len = len_field(header >> 1)?;
             let target = OpId::new(table(r.varint()?)?, seq_field(r.varint()?)?);
-            Body::Delete { len, target, reversed: header & 1 == 1 }
+            Body::Delete {
+                len,
+                target,
+                reversed: header & 1 == 1,
+            }
         }
         OP_TITLE => {
             let wall_ms = r.varint()?;
             let counter = r.varint_u32()?;
             let value = r.str("title", MAX_TITLE)?.to_owned();
-            Body::Title { time: Hlc::new(wall_ms, counter), value }
+            Body::Title {
+                time: Hlc::new(wall_ms, counter),
+                value,
+            }
         }
         OP_COUNTER => {
             let name = r.str("counter name", MAX_COUNTER_NAME)?.to_owned();
-            Body::Counter { name, p: r.varint()?, n: r.varint()? }
+            Body::Counter {
+                name,
+                p: r.varint()?,
+                n: r.varint()?,
+            }
         }
-        other => return Err(DecodeError::UnknownTag { what: "operation", tag: u64::from(other) }),
+        other => {
+            return Err(DecodeError::UnknownTag {
+                what: "operation",
+                tag: u64::from(other),
+            })
+        }
     };
     Ok(Op { seq, body })
 }

@@ -10,7 +10,9 @@ use crate::crdt::hlc::Hlc;
 use crate::crdt::lww::Stamp;
 use crate::crdt::rga::span::{Agent, ItemId, Span, NO_CONTENT, ROOT_AGENT};
 use crate::crdt::rga::{Arena, Rga};
-use crate::doc::{merge_deletes, AgentLog, CounterOp, LogKind, LogOp, TitleOp, MAX_COUNTER_NAME, MAX_TITLE};
+use crate::doc::{
+    merge_deletes, AgentLog, CounterOp, LogKind, LogOp, TitleOp, MAX_COUNTER_NAME, MAX_TITLE,
+};
 use crate::ids::{ReplicaId, Seq, MAX_LAMPORT, MAX_SEQ};
 use crate::Doc;
 
@@ -44,8 +46,9 @@ impl Doc {
     /// Encodes the whole document with its history.
     pub fn encode(&self) -> Vec<u8> {
         // Replicas that did something, in ascending id order.
-        let mut order: Vec<Agent> =
-            (0..self.replicas.len() as Agent).filter(|&a| self.logs[a as usize].next > 0).collect();
+        let mut order: Vec<Agent> = (0..self.replicas.len() as Agent)
+            .filter(|&a| self.logs[a as usize].next > 0)
+            .collect();
         order.sort_unstable_by_key(|&a| self.replicas[a as usize]);
         let mut rank = vec![u64::MAX; self.replicas.len()];
         for (i, &a) in order.iter().enumerate() {
@@ -106,7 +109,8 @@ impl Doc {
                     LogKind::Delete { target, reversed } => {
                         let same = target.agent == target_agent;
                         let mut header = u64::from(op.len) << LOG_FLAG_BITS | LOG_DELETE;
-                        header |= if *reversed { LOG_REVERSED } else { 0 } | if same { LOG_SAME_TARGET } else { 0 };
+                        header |= if *reversed { LOG_REVERSED } else { 0 }
+                            | if same { LOG_SAME_TARGET } else { 0 };
                         w.varint(header);
                         if !same {
                             w.varint(rank[target.agent as usize]);
@@ -170,7 +174,10 @@ impl Doc {
         let n = r.len("replicas", MAX_REPLICAS)?;
         let mut table: Vec<ReplicaId> = Vec::with_capacity(n);
         for _ in 0..n {
-            let raw: [u8; 8] = r.raw(8)?.try_into().map_err(|_| DecodeError::Invalid { what: "replica id" })?;
+            let raw: [u8; 8] = r
+                .raw(8)?
+                .try_into()
+                .map_err(|_| DecodeError::Invalid { what: "replica id" })?;
             let id = ReplicaId(u64::from_le_bytes(raw));
             if table.last().is_some_and(|&last| last >= id) {
                 return Err(invalid("replica table not strictly ascending"));
@@ -237,7 +244,9 @@ impl Doc {
             let mut target_agent = a as Agent;
             let mut target_ref: i64 = 0;
             for _ in 0..count {
-                let seq = prev_end.checked_add(r.varint()?).ok_or(invalid("history seq"))?;
+                let seq = prev_end
+                    .checked_add(r.varint()?)
+                    .ok_or(invalid("history seq"))?;
                 let header = r.varint()?;
                 let len = header >> LOG_FLAG_BITS;
                 let (len, kind) = match header & 3 {
@@ -247,33 +256,70 @@ impl Doc {
                             target_agent = agent(r.varint()?)?;
                         }
                         let t = target_agent;
-                        let first = target_ref.checked_add(r.varint_signed()?).ok_or(invalid("delete target"))?;
+                        let first = target_ref
+                            .checked_add(r.varint_signed()?)
+                            .ok_or(invalid("delete target"))?;
                         let (lo, hi) = if reversed {
                             (first.checked_sub(len as i64 - 1), first)
                         } else {
                             (Some(first), first.saturating_add(len as i64 - 1))
                         };
-                        if len == 0 || len > u64::from(MAX_SEQ) || lo.is_none_or(|lo| lo < 0) || hi >= i64::from(next[t as usize]) {
+                        if len == 0
+                            || len > u64::from(MAX_SEQ)
+                            || lo.is_none_or(|lo| lo < 0)
+                            || hi >= i64::from(next[t as usize])
+                        {
                             return Err(invalid("delete target range"));
                         }
                         target_ref = last_target(first as Seq, len as u32, reversed);
-                        (len, LogKind::Delete { target: ItemId { agent: t, seq: first as Seq }, reversed })
+                        (
+                            len,
+                            LogKind::Delete {
+                                target: ItemId {
+                                    agent: t,
+                                    seq: first as Seq,
+                                },
+                                reversed,
+                            },
+                        )
                     }
                     LOG_TITLE if len == 1 => {
                         let time = Hlc::new(r.varint()?, r.varint_u32()?);
-                        (1, LogKind::Title(Box::new(TitleOp { time, value: r.str("title", MAX_TITLE)?.to_owned() })))
+                        (
+                            1,
+                            LogKind::Title(Box::new(TitleOp {
+                                time,
+                                value: r.str("title", MAX_TITLE)?.to_owned(),
+                            })),
+                        )
                     }
                     LOG_COUNTER if len == 1 => {
                         let name = r.str("counter name", MAX_COUNTER_NAME)?.to_owned();
-                        (1, LogKind::Counter(Box::new(CounterOp { name, p: r.varint()?, n: r.varint()? })))
+                        (
+                            1,
+                            LogKind::Counter(Box::new(CounterOp {
+                                name,
+                                p: r.varint()?,
+                                n: r.varint()?,
+                            })),
+                        )
                     }
-                    other => return Err(DecodeError::UnknownTag { what: "history operation", tag: other }),
+                    other => {
+                        return Err(DecodeError::UnknownTag {
+                            what: "history operation",
+                            tag: other,
+                        })
+                    }
                 };
                 if seq + len > u64::from(next[a]) {
                     return Err(invalid("history past the replica's operation count"));
                 }
                 prev_end = seq + len;
-                ops.push(LogOp { seq: seq as Seq, len: len as u32, kind });
+                ops.push(LogOp {
+                    seq: seq as Seq,
+                    len: len as u32,
+                    kind,
+                });
             }
             doc.logs[a].ops = ops;
         }
@@ -295,22 +341,38 @@ impl Doc {
             }
             let deleted = header & SPAN_DELETED != 0;
             let prev = spans.last();
-            let before = prev.map_or(ItemId { agent: ROOT_AGENT, seq: 0 }, Span::last_id);
+            let before = prev.map_or(
+                ItemId {
+                    agent: ROOT_AGENT,
+                    seq: 0,
+                },
+                Span::last_id,
+            );
             let mode = (header >> SPAN_MODE_SHIFT) & 3;
             let (a, seq, lamport, origin) = if mode == MODE_CONTINUES {
                 let p = prev.ok_or(invalid("first span continues nothing"))?;
-                (p.agent, u64::from(p.seq + p.len), p.lamport + u64::from(p.len), before)
+                (
+                    p.agent,
+                    u64::from(p.seq + p.len),
+                    p.lamport + u64::from(p.len),
+                    before,
+                )
             } else {
                 let a = if header & SPAN_SAME_AGENT != 0 {
-                    prev.ok_or(invalid("first span has no agent before it"))?.agent
+                    prev.ok_or(invalid("first span has no agent before it"))?
+                        .agent
                 } else {
                     agent(r.varint()?)?
                 };
-                let seq = last_end[a as usize].checked_add_signed(r.varint_signed()?).ok_or(invalid("span seq"))?;
+                let seq = last_end[a as usize]
+                    .checked_add_signed(r.varint_signed()?)
+                    .ok_or(invalid("span seq"))?;
                 if seq > u64::from(MAX_SEQ) {
                     return Err(invalid("span seq"));
                 }
-                let d = last_d[a as usize].checked_add(r.varint_signed()?).ok_or(invalid("span lamport"))?;
+                let d = last_d[a as usize]
+                    .checked_add(r.varint_signed()?)
+                    .ok_or(invalid("span lamport"))?;
                 let lamport = counts[a as usize]
                     .before(seq as Seq)
                     .checked_add(d)
@@ -318,16 +380,25 @@ impl Doc {
                     .ok_or(invalid("span lamport"))? as u64;
                 let origin = match mode {
                     MODE_CHAINED => before,
-                    MODE_OWN_PREV => ItemId { agent: a, seq: seq.checked_sub(1).ok_or(invalid("span origin"))? as Seq },
+                    MODE_OWN_PREV => ItemId {
+                        agent: a,
+                        seq: seq.checked_sub(1).ok_or(invalid("span origin"))? as Seq,
+                    },
                     _ => match r.varint()? {
-                        0 => ItemId { agent: ROOT_AGENT, seq: 0 },
+                        0 => ItemId {
+                            agent: ROOT_AGENT,
+                            seq: 0,
+                        },
                         o => {
                             let oa = agent(o - 1)?;
                             let os = r.varint()?;
                             if os >= u64::from(next[oa as usize]) {
                                 return Err(invalid("span origin"));
                             }
-                            ItemId { agent: oa, seq: os as Seq }
+                            ItemId {
+                                agent: oa,
+                                seq: os as Seq,
+                            }
                         }
                     },
                 };
@@ -342,7 +413,7 @@ impl Doc {
             // Chained origins are checked here; the others after the build.
             if mode <= MODE_CHAINED && origin.agent != ROOT_AGENT {
                 let p = prev.expect("a chained origin has a span before it");
-                if p.lamport + u64::from(p.len) - 1 >= lamport {
+                if p.lamport + u64::from(p.len) > lamport {
                     return Err(invalid("span Lamport not above its origin's"));
                 }
             }
@@ -368,8 +439,11 @@ impl Doc {
         r.finish()?;
         // Every span by id, sorted: for the coverage check, the origin and
         // target checks and the id index.
-        let mut by_id: Vec<(u64, u32)> =
-            spans.iter().enumerate().map(|(i, s)| (u64::from(s.agent) << 32 | u64::from(s.seq), i as u32)).collect();
+        let mut by_id: Vec<(u64, u32)> = spans
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (u64::from(s.agent) << 32 | u64::from(s.seq), i as u32))
+            .collect();
         by_id.sort_unstable();
         check_coverage(&by_id, &spans, &doc.logs, &next)?;
         let find = |agent: Agent, seq: Seq| -> Option<&Span> {
@@ -406,7 +480,9 @@ impl Doc {
             let bytes = if ascii {
                 s.len as usize
             } else {
-                rest.char_indices().nth(s.len as usize).map_or(rest.len(), |(i, _)| i)
+                rest.char_indices()
+                    .nth(s.len as usize)
+                    .map_or(rest.len(), |(i, _)| i)
             };
             if bytes > rest.len() {
                 return Err(invalid("text shorter than the visible spans"));
@@ -459,13 +535,19 @@ fn read_text(r: &mut Reader<'_>) -> Result<String, DecodeError> {
             if size > packed.len().saturating_mul(255) {
                 return Err(invalid("compressed text size"));
             }
-            let raw = lz4_flex::block::decompress(packed, size).map_err(|_| invalid("compressed text"))?;
+            let raw = lz4_flex::block::decompress(packed, size)
+                .map_err(|_| invalid("compressed text"))?;
             if raw.len() != size {
                 return Err(invalid("compressed text size"));
             }
-            String::from_utf8(raw).map_err(|e| DecodeError::InvalidUtf8 { offset: e.utf8_error().valid_up_to() })
+            String::from_utf8(raw).map_err(|e| DecodeError::InvalidUtf8 {
+                offset: e.utf8_error().valid_up_to(),
+            })
         }
-        other => Err(DecodeError::UnknownTag { what: "text mode", tag: other }),
+        other => Err(DecodeError::UnknownTag {
+            what: "text mode",
+            tag: other,
+        }),
     }
 }
 
@@ -485,13 +567,21 @@ impl InsertCount {
             sum += op.len;
             taken.push(sum);
         }
-        InsertCount { ends: ops.iter().map(|op| op.seq + op.len).collect(), taken }
+        InsertCount {
+            ends: ops.iter().map(|op| op.seq + op.len).collect(),
+            taken,
+        }
     }
 
     /// Characters the replica inserted before `seq`.
     fn before(&self, seq: Seq) -> i64 {
         let i = self.ends.partition_point(|&e| e <= seq);
-        i64::from(seq) - if i == 0 { 0 } else { i64::from(self.taken[i - 1]) }
+        i64::from(seq)
+            - if i == 0 {
+                0
+            } else {
+                i64::from(self.taken[i - 1])
+            }
     }
 }
 
@@ -518,14 +608,22 @@ fn continues(c: &Span, s: &Span) -> bool {
 
 /// Every sequence number of every replica is used exactly once, by a span
 /// or by a history record.
-fn check_coverage(by_id: &[(u64, u32)], spans: &[Span], logs: &[AgentLog], next: &[Seq]) -> Result<(), DecodeError> {
+fn check_coverage(
+    by_id: &[(u64, u32)],
+    spans: &[Span],
+    logs: &[AgentLog],
+    next: &[Seq],
+) -> Result<(), DecodeError> {
     let mut i = 0;
     for (a, &end) in next.iter().enumerate() {
         let ops = &logs[a].ops;
         let mut j = 0;
         let mut at: Seq = 0;
         loop {
-            let span = by_id.get(i).map(|&(_, k)| &spans[k as usize]).filter(|s| s.agent as usize == a);
+            let span = by_id
+                .get(i)
+                .map(|&(_, k)| &spans[k as usize])
+                .filter(|s| s.agent as usize == a);
             if let Some(s) = span.filter(|s| s.seq == at) {
                 at += s.len;
                 i += 1;
@@ -587,7 +685,13 @@ impl<'a> SpanWriter<'a> {
 
     fn push(&mut self, s: &Span) {
         self.count += 1;
-        let before = self.prev.map_or(ItemId { agent: ROOT_AGENT, seq: 0 }, |p| p.last_id());
+        let before = self.prev.map_or(
+            ItemId {
+                agent: ROOT_AGENT,
+                seq: 0,
+            },
+            |p| p.last_id(),
+        );
         let mut header = u64::from(s.len) << SPAN_FLAG_BITS;
         if s.deleted {
             header |= SPAN_DELETED;
@@ -610,7 +714,8 @@ impl<'a> SpanWriter<'a> {
             if !same_agent {
                 self.w.varint(self.rank[a]);
             }
-            self.w.varint_signed(i64::from(s.seq) - self.last_end[a] as i64);
+            self.w
+                .varint_signed(i64::from(s.seq) - self.last_end[a] as i64);
             let d = s.lamport as i64 - self.counts[a].before(s.seq);
             self.w.varint_signed(d - self.last_d[a]);
             if mode == MODE_EXPLICIT {

@@ -2,8 +2,8 @@
 
 mod delta;
 mod doc;
-mod error;
 pub(crate) mod envelope;
+mod error;
 pub(crate) mod reader;
 pub(crate) mod writer;
 

@@ -91,12 +91,14 @@ impl PlanState {
 
     /// Operations of `r` the document has.
     fn in_doc(&self, doc: &Doc, r: ReplicaId) -> Seq {
-        self.slot(r).map_or_else(|| doc.doc_next(r), |i| self.in_doc[i])
+        self.slot(r)
+            .map_or_else(|| doc.doc_next(r), |i| self.in_doc[i])
     }
 
     /// Operations of `r` known after the steps planned so far.
     fn known(&self, doc: &Doc, r: ReplicaId) -> Seq {
-        self.slot(r).map_or_else(|| doc.doc_next(r), |i| self.next[i])
+        self.slot(r)
+            .map_or_else(|| doc.doc_next(r), |i| self.next[i])
     }
 
     /// The planned insert run holding `seq` of `r`.
@@ -143,7 +145,9 @@ impl Doc {
     }
 
     fn doc_next(&self, replica: ReplicaId) -> Seq {
-        self.agents.get(&replica).map_or(0, |&a| self.logs[a as usize].next)
+        self.agents
+            .get(&replica)
+            .map_or(0, |&a| self.logs[a as usize].next)
     }
 
     #[allow(clippy::type_complexity)]
@@ -188,7 +192,11 @@ impl Doc {
                         state.planned[slot].push((n, op.end(), lamport + u64::from(n - op.seq)));
                     }
                     state.next[slot] = op.end();
-                    steps.push(Step { replica: r, op, from: n });
+                    steps.push(Step {
+                        replica: r,
+                        op,
+                        from: n,
+                    });
                     *head += 1;
                     progress = true;
                 }
@@ -208,7 +216,9 @@ impl Doc {
             }
         }
         if leftover.len() > self.options.max_pending {
-            return Err(ApplyError::TooManyPending { limit: self.options.max_pending });
+            return Err(ApplyError::TooManyPending {
+                limit: self.options.max_pending,
+            });
         }
         Ok((steps, leftover))
     }
@@ -223,8 +233,14 @@ impl Doc {
     ) -> Result<bool, ApplyError> {
         let k = from - op.seq;
         match &op.body {
-            Body::Insert { lamport, origin, .. } => {
-                let origin = if k > 0 { Some(OpId::new(r, from - 1)) } else { *origin };
+            Body::Insert {
+                lamport, origin, ..
+            } => {
+                let origin = if k > 0 {
+                    Some(OpId::new(r, from - 1))
+                } else {
+                    *origin
+                };
                 let Some(o) = origin else { return Ok(true) };
                 if o.seq >= state.known(self, o.replica) {
                     return Ok(false);
@@ -232,11 +248,18 @@ impl Doc {
                 let origin_lamport = self.char_lamport(o, state)?;
                 let lamport = lamport + u64::from(k);
                 if lamport <= origin_lamport {
-                    return Err(ApplyError::BadLamport { id: OpId::new(r, from), lamport });
+                    return Err(ApplyError::BadLamport {
+                        id: OpId::new(r, from),
+                        lamport,
+                    });
                 }
                 Ok(true)
             }
-            Body::Delete { len, target, reversed } => {
+            Body::Delete {
+                len,
+                target,
+                reversed,
+            } => {
                 let (lo, count) = delete_range(*len, *target, *reversed, k);
                 if lo + count > state.known(self, target.replica) {
                     return Ok(false);
@@ -265,7 +288,13 @@ impl Doc {
     }
 
     /// Checks that `lo..lo + count` of `replica` are all characters.
-    fn check_chars(&self, replica: ReplicaId, lo: Seq, count: u32, state: &PlanState) -> Result<(), ApplyError> {
+    fn check_chars(
+        &self,
+        replica: ReplicaId,
+        lo: Seq,
+        count: u32,
+        state: &PlanState,
+    ) -> Result<(), ApplyError> {
         let end = lo + count;
         let doc_next = state.in_doc(self, replica);
         let mut s = lo;
@@ -278,7 +307,11 @@ impl Doc {
             };
             match run {
                 Some(n) => s += n.min(end - s),
-                None => return Err(ApplyError::NotACharacter { id: OpId::new(replica, s) }),
+                None => {
+                    return Err(ApplyError::NotACharacter {
+                        id: OpId::new(replica, s),
+                    })
+                }
             }
         }
         Ok(())
@@ -303,12 +336,24 @@ impl Doc {
             };
             let k = step.from - step.op.seq;
             match &step.op.body {
-                Body::Insert { len, lamport, origin, content } => {
+                Body::Insert {
+                    len,
+                    lamport,
+                    origin,
+                    content,
+                } => {
                     let origin = if k > 0 {
-                        Some(ItemId { agent, seq: step.from - 1 })
+                        Some(ItemId {
+                            agent,
+                            seq: step.from - 1,
+                        })
                     } else {
                         origin.map(|o| {
-                            let agent = if o.replica == step.replica { agent } else { self.intern(o.replica) };
+                            let agent = if o.replica == step.replica {
+                                agent
+                            } else {
+                                self.intern(o.replica)
+                            };
                             ItemId { agent, seq: o.seq }
                         })
                     };
@@ -332,8 +377,16 @@ impl Doc {
                     }
                     self.max_lamport = self.max_lamport.max(lamport + u64::from(len - 1));
                 }
-                Body::Delete { len, target, reversed } => {
-                    let t = if target.replica == step.replica { agent } else { self.intern(target.replica) };
+                Body::Delete {
+                    len,
+                    target,
+                    reversed,
+                } => {
+                    let t = if target.replica == step.replica {
+                        agent
+                    } else {
+                        self.intern(target.replica)
+                    };
                     let (lo, count) = delete_range(*len, *target, *reversed, k);
                     if track {
                         let mut pieces = self.rga.visible_pieces(t, lo, count);
@@ -346,32 +399,60 @@ impl Doc {
                         }));
                     }
                     self.rga.delete_ids(t, lo, count);
-                    let first = if *reversed { target.seq - k } else { target.seq + k };
+                    let first = if *reversed {
+                        target.seq - k
+                    } else {
+                        target.seq + k
+                    };
                     self.logs[agent as usize].ops.push(LogOp {
                         seq: step.from,
                         len: len - k,
-                        kind: LogKind::Delete { target: ItemId { agent: t, seq: first }, reversed: *reversed },
+                        kind: LogKind::Delete {
+                            target: ItemId {
+                                agent: t,
+                                seq: first,
+                            },
+                            reversed: *reversed,
+                        },
                     });
                 }
                 Body::Title { time, value } => {
-                    if self.title.set(value.clone(), Stamp { time: *time, replica: step.replica }) && track {
+                    if self.title.set(
+                        value.clone(),
+                        Stamp {
+                            time: *time,
+                            replica: step.replica,
+                        },
+                    ) && track
+                    {
                         changes.push(Change::Title);
                     }
                     self.logs[agent as usize].ops.push(LogOp {
                         seq: step.from,
                         len: 1,
-                        kind: LogKind::Title(Box::new(TitleOp { time: *time, value: value.clone() })),
+                        kind: LogKind::Title(Box::new(TitleOp {
+                            time: *time,
+                            value: value.clone(),
+                        })),
                     });
                 }
                 Body::Counter { name, p, n } => {
-                    self.counters.entry(name.clone()).or_default().set_at_least(step.replica, *p, *n);
+                    self.counters.entry(name.clone()).or_default().set_at_least(
+                        step.replica,
+                        *p,
+                        *n,
+                    );
                     if track {
                         changes.push(Change::Counter { name: name.clone() });
                     }
                     self.logs[agent as usize].ops.push(LogOp {
                         seq: step.from,
                         len: 1,
-                        kind: LogKind::Counter(Box::new(CounterOp { name: name.clone(), p: *p, n: *n })),
+                        kind: LogKind::Counter(Box::new(CounterOp {
+                            name: name.clone(),
+                            p: *p,
+                            n: *n,
+                        })),
                     });
                 }
             }
@@ -381,7 +462,11 @@ impl Doc {
             self.rga.end_bulk();
         }
         self.pending = leftover;
-        ApplyOutcome { applied: steps.len(), pending: self.pending.len(), changes }
+        ApplyOutcome {
+            applied: steps.len(),
+            pending: self.pending.len(),
+            changes,
+        }
     }
 }
 
@@ -398,7 +483,9 @@ fn skip_chars(s: &str, k: u32) -> &str {
     if k == 0 {
         return s;
     }
-    s.char_indices().nth(k as usize).map_or("", |(i, _)| &s[i..])
+    s.char_indices()
+        .nth(k as usize)
+        .map_or("", |(i, _)| &s[i..])
 }
 
 /// Checks what can be checked without the document.
@@ -410,30 +497,47 @@ fn validate(delta: &Delta) -> Result<(), ApplyError> {
             let id = OpId::new(r, op.seq);
             let bad = ApplyError::BadSequence { id };
             let len = op.body.len();
-            if len == 0 || op.seq < prev_end || op.seq.checked_add(len).is_none_or(|e| e > MAX_SEQ) {
+            if len == 0 || op.seq < prev_end || op.seq.checked_add(len).is_none_or(|e| e > MAX_SEQ)
+            {
                 return Err(bad);
             }
             prev_end = op.seq + len;
             match &op.body {
-                Body::Insert { lamport, origin, content, .. } => {
+                Body::Insert {
+                    lamport,
+                    origin,
+                    content,
+                    ..
+                } => {
                     if *lamport == 0 || lamport.saturating_add(u64::from(len)) > MAX_LAMPORT {
-                        return Err(ApplyError::BadLamport { id, lamport: *lamport });
+                        return Err(ApplyError::BadLamport {
+                            id,
+                            lamport: *lamport,
+                        });
                     }
-                    if content.as_ref().is_some_and(|c| c.chars().count() != len as usize) {
+                    if content
+                        .as_ref()
+                        .is_some_and(|c| c.chars().count() != len as usize)
+                    {
                         return Err(bad);
                     }
-                    if origin.is_some_and(|o| o.seq > MAX_SEQ || (o.replica == r && o.seq >= op.seq)) {
+                    if origin
+                        .is_some_and(|o| o.seq > MAX_SEQ || (o.replica == r && o.seq >= op.seq))
+                    {
                         return Err(bad);
                     }
                 }
-                Body::Delete { target, reversed, .. } => {
+                Body::Delete {
+                    target, reversed, ..
+                } => {
                     let (lo, hi) = if *reversed {
                         (target.seq.checked_sub(len - 1), Some(target.seq))
                     } else {
                         (Some(target.seq), target.seq.checked_add(len - 1))
                     };
                     match (lo, hi) {
-                        (Some(_), Some(hi)) if hi < MAX_SEQ && !(target.replica == r && hi >= op.seq) => {}
+                        (Some(_), Some(hi))
+                            if hi < MAX_SEQ && !(target.replica == r && hi >= op.seq) => {}
                         _ => return Err(bad),
                     }
                 }

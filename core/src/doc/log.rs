@@ -9,7 +9,10 @@ use crate::ids::Seq;
 pub(crate) enum LogKind {
     /// Targets `target`, then the following (or, if `reversed`, preceding)
     /// sequence numbers of the target replica.
-    Delete { target: ItemId, reversed: bool },
+    Delete {
+        target: ItemId,
+        reversed: bool,
+    },
     /// Rare, so boxed: delete records stay small.
     Title(Box<TitleOp>),
     Counter(Box<CounterOp>),
@@ -40,7 +43,10 @@ impl LogOp {
     pub fn delete_range(&self) -> Option<ItemId> {
         match self.kind {
             LogKind::Delete { target, reversed } => Some(if reversed {
-                ItemId { agent: target.agent, seq: target.seq + 1 - self.len }
+                ItemId {
+                    agent: target.agent,
+                    seq: target.seq + 1 - self.len,
+                }
             } else {
                 target
             }),
@@ -52,8 +58,16 @@ impl LogOp {
 /// Merges delete `b` into `a` when `b` continues it (canonical runs: the
 /// same targets give the same records however they were chunked).
 pub(crate) fn merge_deletes(a: &mut LogOp, b: &LogOp) -> bool {
-    let (LogKind::Delete { target: ta, reversed: ra }, LogKind::Delete { target: tb, reversed: rb }) =
-        (&mut a.kind, &b.kind)
+    let (
+        LogKind::Delete {
+            target: ta,
+            reversed: ra,
+        },
+        LogKind::Delete {
+            target: tb,
+            reversed: rb,
+        },
+    ) = (&mut a.kind, &b.kind)
     else {
         return false;
     };
@@ -63,7 +77,11 @@ pub(crate) fn merge_deletes(a: &mut LogOp, b: &LogOp) -> bool {
     // Direction: None for a single target (either way).
     let dir_a = (a.len > 1).then_some(*ra);
     let dir_b = (b.len > 1).then_some(*rb);
-    let last_a = if *ra { ta.seq + 1 - a.len } else { ta.seq + a.len - 1 };
+    let last_a = if *ra {
+        ta.seq + 1 - a.len
+    } else {
+        ta.seq + a.len - 1
+    };
     let forward = dir_a != Some(true) && dir_b != Some(true) && tb.seq == last_a + 1;
     let backward = dir_a != Some(false) && dir_b != Some(false) && tb.seq + 1 == last_a;
     if !(forward || backward) {
@@ -89,7 +107,11 @@ impl AgentLog {
     pub fn push_delete(&mut self, seq: Seq, target: ItemId, len: u32) {
         if let Some(last) = self.ops.last_mut() {
             if last.seq + last.len == seq {
-                if let LogKind::Delete { target: t, reversed } = &mut last.kind {
+                if let LogKind::Delete {
+                    target: t,
+                    reversed,
+                } = &mut last.kind
+                {
                     if t.agent == target.agent {
                         if !*reversed && t.seq + last.len == target.seq {
                             last.len += len;
@@ -105,7 +127,14 @@ impl AgentLog {
                 }
             }
         }
-        self.ops.push(LogOp { seq, len, kind: LogKind::Delete { target, reversed: false } });
+        self.ops.push(LogOp {
+            seq,
+            len,
+            kind: LogKind::Delete {
+                target,
+                reversed: false,
+            },
+        });
     }
 
     /// Index of the first op ending after `from`.

@@ -36,7 +36,10 @@ pub struct DocOptions {
 
 impl Default for DocOptions {
     fn default() -> Self {
-        DocOptions { max_pending: 10_000, max_clock_skew_ms: crate::crdt::hlc::HlcClock::DEFAULT_MAX_SKEW_MS }
+        DocOptions {
+            max_pending: 10_000,
+            max_clock_skew_ms: crate::crdt::hlc::HlcClock::DEFAULT_MAX_SKEW_MS,
+        }
     }
 }
 
@@ -153,7 +156,10 @@ impl Doc {
     fn take_seqs(&self, n: usize) -> Result<Seq, EditError> {
         let next = self.logs[self.agent as usize].next;
         if n as u64 > u64::from(MAX_SEQ - next) {
-            return Err(EditError::LimitExceeded { what: "operations of one replica", limit: u64::from(MAX_SEQ) });
+            return Err(EditError::LimitExceeded {
+                what: "operations of one replica",
+                limit: u64::from(MAX_SEQ),
+            });
         }
         Ok(next)
     }
@@ -163,11 +169,21 @@ impl Doc {
     pub fn insert(&mut self, index: usize, text: &str) -> Result<(), EditError> {
         let chars = text.chars().count();
         if chars == 0 {
-            return if index > self.len() { Err(EditError::OutOfBounds { index, len: self.len() }) } else { Ok(()) };
+            return if index > self.len() {
+                Err(EditError::OutOfBounds {
+                    index,
+                    len: self.len(),
+                })
+            } else {
+                Ok(())
+            };
         }
         let seq = self.take_seqs(chars)?;
         if self.max_lamport + chars as u64 >= MAX_LAMPORT {
-            return Err(EditError::LimitExceeded { what: "Lamport clock", limit: MAX_LAMPORT });
+            return Err(EditError::LimitExceeded {
+                what: "Lamport clock",
+                limit: MAX_LAMPORT,
+            });
         }
         let lamport = self.max_lamport + 1;
         self.rga.insert(index, self.agent, seq, lamport, text)?;
@@ -197,7 +213,10 @@ impl Doc {
     /// Deletes a range given in UTF-16 code units.
     pub fn delete_utf16(&mut self, index: usize, len: usize) -> Result<(), EditError> {
         let start = self.rga.utf16_to_chars(index)?;
-        let end_utf16 = index.checked_add(len).ok_or(EditError::OutOfBounds { index, len: self.len_utf16() })?;
+        let end_utf16 = index.checked_add(len).ok_or(EditError::OutOfBounds {
+            index,
+            len: self.len_utf16(),
+        })?;
         let end = self.rga.utf16_to_chars(end_utf16)?;
         self.delete(start, end - start)
     }
@@ -224,13 +243,23 @@ impl Doc {
     /// has seen.
     pub fn set_title(&mut self, title: &str, now_ms: u64) -> Result<(), EditError> {
         if title.len() > MAX_TITLE {
-            return Err(EditError::LimitExceeded { what: "title bytes", limit: MAX_TITLE as u64 });
+            return Err(EditError::LimitExceeded {
+                what: "title bytes",
+                limit: MAX_TITLE as u64,
+            });
         }
         let seq = self.take_seqs(1)?;
         let stamp = self.title.next_stamp(&mut self.clock, now_ms, self.replica);
         self.title.set(title.to_owned(), stamp);
         let log = &mut self.logs[self.agent as usize];
-        log.ops.push(LogOp { seq, len: 1, kind: LogKind::Title(Box::new(TitleOp { time: stamp.time, value: title.to_owned() })) });
+        log.ops.push(LogOp {
+            seq,
+            len: 1,
+            kind: LogKind::Title(Box::new(TitleOp {
+                time: stamp.time,
+                value: title.to_owned(),
+            })),
+        });
         log.next = seq + 1;
         Ok(())
     }
@@ -238,14 +267,25 @@ impl Doc {
     /// Adds `by` (negative to decrement) to the counter `name`.
     pub fn increment(&mut self, name: &str, by: i64) -> Result<(), EditError> {
         if name.len() > MAX_COUNTER_NAME {
-            return Err(EditError::LimitExceeded { what: "counter name bytes", limit: MAX_COUNTER_NAME as u64 });
+            return Err(EditError::LimitExceeded {
+                what: "counter name bytes",
+                limit: MAX_COUNTER_NAME as u64,
+            });
         }
         let seq = self.take_seqs(1)?;
         let counter = self.counters.entry(name.to_owned()).or_default();
         counter.add(self.replica, by);
         let (p, n) = counter.totals(self.replica);
         let log = &mut self.logs[self.agent as usize];
-        log.ops.push(LogOp { seq, len: 1, kind: LogKind::Counter(Box::new(CounterOp { name: name.to_owned(), p, n })) });
+        log.ops.push(LogOp {
+            seq,
+            len: 1,
+            kind: LogKind::Counter(Box::new(CounterOp {
+                name: name.to_owned(),
+                p,
+                n,
+            })),
+        });
         log.next = seq + 1;
         Ok(())
     }
@@ -257,14 +297,21 @@ impl Doc {
 
     /// All counters and their values.
     pub fn counters(&self) -> BTreeMap<String, i64> {
-        self.counters.iter().map(|(k, c)| (k.clone(), c.value())).collect()
+        self.counters
+            .iter()
+            .map(|(k, c)| (k.clone(), c.value()))
+            .collect()
     }
 
     // ---- versions and deltas ----
 
     /// The version vector: how much of each replica's history is here.
     pub fn version(&self) -> VersionVector {
-        self.replicas.iter().zip(&self.logs).map(|(&r, log)| (r, log.next)).collect()
+        self.replicas
+            .iter()
+            .zip(&self.logs)
+            .map(|(&r, log)| (r, log.next))
+            .collect()
     }
 
     /// Operations waiting for missing dependencies.
@@ -303,11 +350,20 @@ impl Doc {
 
     fn log_op_to_delta(&self, op: &LogOp) -> Op {
         let body = match &op.kind {
-            LogKind::Delete { target, reversed } => {
-                Body::Delete { len: op.len, target: self.item_to_op(*target), reversed: *reversed }
-            }
-            LogKind::Title(t) => Body::Title { time: t.time, value: t.value.clone() },
-            LogKind::Counter(c) => Body::Counter { name: c.name.clone(), p: c.p, n: c.n },
+            LogKind::Delete { target, reversed } => Body::Delete {
+                len: op.len,
+                target: self.item_to_op(*target),
+                reversed: *reversed,
+            },
+            LogKind::Title(t) => Body::Title {
+                time: t.time,
+                value: t.value.clone(),
+            },
+            LogKind::Counter(c) => Body::Counter {
+                name: c.name.clone(),
+                p: c.p,
+                n: c.n,
+            },
         };
         Op { seq: op.seq, body }
     }
@@ -317,10 +373,27 @@ impl Doc {
         let mut last_end = None;
         for piece in self.rga.pieces(agent, from, to) {
             let origin = (piece.origin.agent != ROOT_AGENT).then(|| self.item_to_op(piece.origin));
-            let chained = last_end == Some(piece.seq) && piece.origin == ItemId { agent, seq: piece.seq.wrapping_sub(1) };
+            let chained = last_end == Some(piece.seq)
+                && piece.origin
+                    == ItemId {
+                        agent,
+                        seq: piece.seq.wrapping_sub(1),
+                    };
             if chained {
-                if let Some(Op { body: Body::Insert { len, lamport, content, .. }, .. }) = ops.last_mut() {
-                    if *lamport + u64::from(*len) == piece.lamport && content.is_some() == piece.content.is_some() {
+                if let Some(Op {
+                    body:
+                        Body::Insert {
+                            len,
+                            lamport,
+                            content,
+                            ..
+                        },
+                    ..
+                }) = ops.last_mut()
+                {
+                    if *lamport + u64::from(*len) == piece.lamport
+                        && content.is_some() == piece.content.is_some()
+                    {
                         *len += piece.len;
                         if let (Some(c), Some(p)) = (content.as_mut(), piece.content) {
                             c.push_str(p);
@@ -345,7 +418,12 @@ impl Doc {
 
     /// The materialised state.
     pub fn snapshot(&self) -> Snapshot {
-        Snapshot { title: self.title().to_owned(), text: self.text(), counters: self.counters(), version: self.version() }
+        Snapshot {
+            title: self.title().to_owned(),
+            text: self.text(),
+            counters: self.counters(),
+            version: self.version(),
+        }
     }
 
     /// Bytes of heap this document holds (approximate, for diagnostics).

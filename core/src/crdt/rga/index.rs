@@ -42,7 +42,9 @@ impl IdIndex {
 
     /// Leaves bulk mode, rebuilding the compact maps.
     pub fn end_bulk(&mut self) {
-        let Some(dense) = self.dense.take() else { return };
+        let Some(dense) = self.dense.take() else {
+            return;
+        };
         for (map, d) in self.maps.iter_mut().zip(dense) {
             let mut last = NONE;
             *map = d
@@ -64,9 +66,17 @@ impl IdIndex {
     #[inline]
     pub fn leaf(&self, agent: Agent, seq: Seq) -> Option<u32> {
         if let Some(d) = &self.dense {
-            return d.get(agent as usize)?.get(seq as usize).copied().filter(|&l| l != NONE);
+            return d
+                .get(agent as usize)?
+                .get(seq as usize)
+                .copied()
+                .filter(|&l| l != NONE);
         }
-        self.maps.get(agent as usize)?.range(..=seq).next_back().map(|(_, &l)| l)
+        self.maps
+            .get(agent as usize)?
+            .range(..=seq)
+            .next_back()
+            .map(|(_, &l)| l)
     }
 
     /// Maps a fresh range `[start, end)` (above every seq of `agent` seen
@@ -90,25 +100,16 @@ impl IdIndex {
             return;
         }
         let map = &mut self.maps[agent as usize];
-        // What `end` maps to now, unless an entry starts there.
-        let mut after = None;
-        let mut inner = false;
-        for (&s, &l) in map.range(..=end).rev() {
-            if s == end {
-                break;
-            }
-            if s > start {
-                inner = true;
-                continue;
-            }
-            after = Some(l);
-            break;
+        let inner = map.range(start + 1..end).next().is_some();
+        let start_leaf = map.range(..=start).next_back().map(|(_, &l)| l);
+        if start_leaf == Some(leaf) && !inner {
+            return; // already mapped, and what follows is untouched
         }
-        if after == Some(leaf) && !inner {
-            return;
-        }
-        if let Some(l) = after {
-            map.insert(end, l);
+        // Keep what `end` maps to now, unless an entry starts there.
+        if !map.contains_key(&end) {
+            if let Some((_, &l)) = map.range(..end).next_back() {
+                map.insert(end, l);
+            }
         }
         if inner {
             while let Some((&s, _)) = map.range(start + 1..end).next() {

@@ -75,7 +75,12 @@ impl Default for Rga {
 
 impl Rga {
     pub fn new() -> Self {
-        Rga { tree: Tree::new(), index: IdIndex::default(), arenas: Vec::new(), cursor: None }
+        Rga {
+            tree: Tree::new(),
+            index: IdIndex::default(),
+            arenas: Vec::new(),
+            cursor: None,
+        }
     }
 
     pub fn ensure_agent(&mut self, agent: Agent) {
@@ -107,7 +112,8 @@ impl Rga {
     /// All spans in document order, with their content (`None` when unknown).
     pub fn spans(&self) -> impl Iterator<Item = (&Span, Option<&str>)> + '_ {
         self.tree.spans().map(|s| {
-            let content = (s.content != NO_CONTENT).then(|| self.arenas[s.agent as usize].slice(s.content, s.len));
+            let content = (s.content != NO_CONTENT)
+                .then(|| self.arenas[s.agent as usize].slice(s.content, s.len));
             (s, content)
         })
     }
@@ -120,9 +126,20 @@ impl Rga {
         let tree = Tree::from_spans(spans);
         let index = IdIndex::from_sorted(
             agents,
-            by_id.iter().map(|&(key, i)| ((key >> 32) as Agent, key as Seq, Tree::bulk_leaf_of(i as usize))),
+            by_id.iter().map(|&(key, i)| {
+                (
+                    (key >> 32) as Agent,
+                    key as Seq,
+                    Tree::bulk_leaf_of(i as usize),
+                )
+            }),
         );
-        Rga { tree, index, arenas, cursor: None }
+        Rga {
+            tree,
+            index,
+            arenas,
+            cursor: None,
+        }
     }
 
     /// Prepares for integrating many runs (see `IdIndex` bulk mode).
@@ -132,7 +149,11 @@ impl Rga {
         let mut spans = Vec::new();
         while leaf != NONE {
             let l = &tree.leaves[leaf as usize];
-            spans.extend(l.spans.iter().map(|s| (s.agent, s.seq, s.seq + s.len, leaf)));
+            spans.extend(
+                l.spans
+                    .iter()
+                    .map(|s| (s.agent, s.seq, s.seq + s.len, leaf)),
+            );
             leaf = l.next;
         }
         self.index.begin_bulk(spans.into_iter());
@@ -144,7 +165,9 @@ impl Rga {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.tree.heap_bytes() + self.index.heap_bytes() + self.arenas.iter().map(Arena::heap_bytes).sum::<usize>()
+        self.tree.heap_bytes()
+            + self.index.heap_bytes()
+            + self.arenas.iter().map(Arena::heap_bytes).sum::<usize>()
     }
 
     /// The leaf holding visible char `pos` (or the last leaf at the end).
@@ -188,12 +211,18 @@ impl Rga {
             }
             prev = p.prev;
         }
-        ItemId { agent: ROOT_AGENT, seq: 0 }
+        ItemId {
+            agent: ROOT_AGENT,
+            seq: 0,
+        }
     }
 
     fn find_id(&self, id: ItemId) -> Option<(u32, usize)> {
         let leaf = self.index.leaf(id.agent, id.seq)?;
-        let i = self.tree.leaves[leaf as usize].spans.iter().position(|s| s.contains(id.agent, id.seq))?;
+        let i = self.tree.leaves[leaf as usize]
+            .spans
+            .iter()
+            .position(|s| s.contains(id.agent, id.seq))?;
         Some((leaf, i))
     }
 
@@ -201,7 +230,9 @@ impl Rga {
     pub fn char_info(&self, id: ItemId) -> Option<CharInfo> {
         let (leaf, i) = self.find_id(id)?;
         let s = &self.tree.leaves[leaf as usize].spans[i];
-        Some(CharInfo { lamport: s.lamport + u64::from(id.seq - s.seq) })
+        Some(CharInfo {
+            lamport: s.lamport + u64::from(id.seq - s.seq),
+        })
     }
 
     /// The inserted characters `from..to` of `agent` (all must be
@@ -218,10 +249,20 @@ impl Rga {
             let len = (to - seq).min(s.len - offset);
             let content = (!s.deleted && s.content != NO_CONTENT).then(|| {
                 let arena = &self.arenas[agent as usize];
-                let start = if offset == 0 { s.content } else { s.content + arena.measure(s.content, offset).0 };
+                let start = if offset == 0 {
+                    s.content
+                } else {
+                    s.content + arena.measure(s.content, offset).0
+                };
                 arena.slice(start, len)
             });
-            let piece = Piece { seq, len, lamport: s.lamport + u64::from(offset), origin: s.origin_at(offset), content };
+            let piece = Piece {
+                seq,
+                len,
+                lamport: s.lamport + u64::from(offset),
+                origin: s.origin_at(offset),
+                content,
+            };
             seq += len;
             Some(piece)
         })
@@ -300,7 +341,10 @@ impl Rga {
     /// Visible position of char `offset` of span `idx` of `leaf`.
     fn position(&self, leaf: u32, idx: usize, offset: u32) -> Pos {
         let start = self.tree.leaf_start(leaf);
-        let mut pos = Pos { chars: start.chars, utf16: start.utf16 };
+        let mut pos = Pos {
+            chars: start.chars,
+            utf16: start.utf16,
+        };
         let spans = &self.tree.leaves[leaf as usize].spans;
         for s in &spans[..idx] {
             pos.chars += s.visible_chars() as usize;
@@ -315,12 +359,21 @@ impl Rga {
 
     /// Inserts `text` at visible char `pos` as a local edit. The caller
     /// checked that `text` is non-empty and that the ids are fresh.
-    pub fn insert(&mut self, pos: usize, agent: Agent, seq: Seq, lamport: u64, text: &str) -> Result<(), EditError> {
+    pub fn insert(
+        &mut self,
+        pos: usize,
+        agent: Agent,
+        seq: Seq,
+        lamport: u64,
+        text: &str,
+    ) -> Result<(), EditError> {
         let len = self.len_chars();
         if pos > len {
             return Err(EditError::OutOfBounds { index: pos, len });
         }
-        let (chars, utf16) = text.chars().fold((0u32, 0u32), |(n, u), c| (n + 1, u + c.len_utf16() as u32));
+        let (chars, utf16) = text
+            .chars()
+            .fold((0u32, 0u32), |(n, u), c| (n + 1, u + c.len_utf16() as u32));
         let (leaf, start) = self.locate(pos);
         let (idx, offset) = self.find_in_leaf(leaf, pos - start);
         let (content, follows) = self.arenas[agent as usize].push(text, seq, chars);
@@ -330,7 +383,10 @@ impl Rga {
             len: chars,
             utf16,
             lamport,
-            origin: ItemId { agent: ROOT_AGENT, seq: 0 },
+            origin: ItemId {
+                agent: ROOT_AGENT,
+                seq: 0,
+            },
             content,
             deleted: false,
         };
@@ -341,7 +397,15 @@ impl Rga {
     /// Places a fresh span before char `offset` of span `idx` of `leaf`. A
     /// local span takes the item before it as its origin.
     /// `follows`: the new content directly follows that of `seq - 1`.
-    fn place(&mut self, leaf: u32, idx: usize, offset: u32, mut new: Span, local: bool, follows: bool) {
+    fn place(
+        &mut self,
+        leaf: u32,
+        idx: usize,
+        offset: u32,
+        mut new: Span,
+        local: bool,
+        follows: bool,
+    ) {
         if offset > 0 {
             let mut left = self.tree.leaves[leaf as usize].spans[idx];
             let arena = &self.arenas[left.agent as usize];
@@ -352,7 +416,8 @@ impl Rga {
             let done = self.tree.splice(leaf, idx, 1, &[left, new, right]);
             self.after_splice(leaf, done);
             let (l, _) = done.locate(leaf, idx + 1);
-            self.index.assign_fresh(new.agent, new.seq, new.seq + new.len, l);
+            self.index
+                .assign_fresh(new.agent, new.seq, new.seq + new.len, l);
             return;
         }
         if local {
@@ -365,25 +430,32 @@ impl Rga {
                     s.len += new.len;
                     s.utf16 += new.utf16;
                 });
-                self.index.assign_fresh(new.agent, new.seq, new.seq + new.len, leaf);
+                self.index
+                    .assign_fresh(new.agent, new.seq, new.seq + new.len, leaf);
                 return;
             }
         }
         let done = self.tree.splice(leaf, idx, 0, &[new]);
         self.after_splice(leaf, done);
         let (l, _) = done.locate(leaf, idx);
-        self.index.assign_fresh(new.agent, new.seq, new.seq + new.len, l);
+        self.index
+            .assign_fresh(new.agent, new.seq, new.seq + new.len, l);
     }
 
     /// Whether `next` continues `prev` (measures content for non-ASCII).
     fn can_append(&self, prev: &Span, next: &Span) -> bool {
-        if prev.agent != next.agent || prev.deleted != next.deleted || prev.seq + prev.len != next.seq {
+        if prev.agent != next.agent
+            || prev.deleted != next.deleted
+            || prev.seq + prev.len != next.seq
+        {
             return false;
         }
         let bytes = if prev.content == NO_CONTENT {
             0
         } else {
-            self.arenas[prev.agent as usize].measure(prev.content, prev.len).0
+            self.arenas[prev.agent as usize]
+                .measure(prev.content, prev.len)
+                .0
         };
         prev.can_append(next, bytes)
     }
@@ -405,10 +477,18 @@ impl Rga {
 
     /// Deletes `len` visible chars at `pos` as a local edit, reporting
     /// each deleted id range in document order to `on_target`.
-    pub fn delete(&mut self, pos: usize, len: usize, mut on_target: impl FnMut(ItemId, u32)) -> Result<(), EditError> {
+    pub fn delete(
+        &mut self,
+        pos: usize,
+        len: usize,
+        mut on_target: impl FnMut(ItemId, u32),
+    ) -> Result<(), EditError> {
         let total = self.len_chars();
         if pos.checked_add(len).is_none_or(|end| end > total) {
-            return Err(EditError::OutOfBounds { index: pos.saturating_add(len), len: total });
+            return Err(EditError::OutOfBounds {
+                index: pos.saturating_add(len),
+                len: total,
+            });
         }
         let mut remaining = len;
         while remaining > 0 {
@@ -429,7 +509,13 @@ impl Rga {
             let s = self.tree.leaves[leaf as usize].spans[idx];
             let offset = if s.deleted { 0 } else { offset.min(s.len) };
             let k = (remaining as u64).min(u64::from(s.len - offset)) as u32;
-            on_target(ItemId { agent: s.agent, seq: s.seq + offset }, k);
+            on_target(
+                ItemId {
+                    agent: s.agent,
+                    seq: s.seq + offset,
+                },
+                k,
+            );
             self.delete_piece(leaf, idx, offset, k);
             remaining -= k as usize;
         }
@@ -472,7 +558,13 @@ impl Rga {
             if !span.deleted {
                 let at = self.position(leaf, idx, offset);
                 let u = self.prefix_utf16(&span, offset + k) - self.prefix_utf16(&span, offset);
-                out.push((at, Pos { chars: k as usize, utf16: u as usize }));
+                out.push((
+                    at,
+                    Pos {
+                        chars: k as usize,
+                        utf16: u as usize,
+                    },
+                ));
             }
             s += k;
         }
@@ -540,7 +632,12 @@ impl Rga {
 
     /// Integrates a remote insert run whose origin is known. Returns where
     /// it became visible when `track` is set.
-    pub fn integrate_insert(&mut self, replicas: &[ReplicaId], run: NewRun<'_>, track: bool) -> Option<Pos> {
+    pub fn integrate_insert(
+        &mut self,
+        replicas: &[ReplicaId],
+        run: NewRun<'_>,
+        track: bool,
+    ) -> Option<Pos> {
         self.cursor = None;
         let (content, follows, utf16) = match run.content {
             Some(text) => {
@@ -555,7 +652,10 @@ impl Rga {
             len: run.len,
             utf16,
             lamport: run.lamport,
-            origin: run.origin.unwrap_or(ItemId { agent: ROOT_AGENT, seq: 0 }),
+            origin: run.origin.unwrap_or(ItemId {
+                agent: ROOT_AGENT,
+                seq: 0,
+            }),
             content,
             deleted: run.content.is_none(),
         };
@@ -585,7 +685,11 @@ impl Rga {
                 continue;
             }
             let s = &l.spans[idx];
-            let other = (s.lamport + u64::from(offset), replicas[s.agent as usize], s.seq + offset);
+            let other = (
+                s.lamport + u64::from(offset),
+                replicas[s.agent as usize],
+                s.seq + offset,
+            );
             if other > key {
                 idx += 1;
                 offset = 0;
@@ -603,7 +707,15 @@ impl Rga {
         self.tree.check();
         for s in self.tree.spans() {
             for seq in [s.seq, s.seq + s.len - 1] {
-                assert!(self.find_id(ItemId { agent: s.agent, seq }).is_some(), "index finds {:?}", (s.agent, seq));
+                assert!(
+                    self.find_id(ItemId {
+                        agent: s.agent,
+                        seq
+                    })
+                    .is_some(),
+                    "index finds {:?}",
+                    (s.agent, seq)
+                );
             }
         }
     }
@@ -624,3 +736,6 @@ fn follows_on(prev: &Span, next: &Span, follows: bool) -> bool {
         && prev.lamport + u64::from(prev.len) == next.lamport
         && next.origin == prev.last_id()
 }
+
+#[cfg(test)]
+mod tests;

@@ -65,7 +65,10 @@ impl Span {
 
     #[inline]
     pub fn last_id(&self) -> ItemId {
-        ItemId { agent: self.agent, seq: self.seq + self.len - 1 }
+        ItemId {
+            agent: self.agent,
+            seq: self.seq + self.len - 1,
+        }
     }
 
     /// Origin of the character at `offset`.
@@ -74,7 +77,10 @@ impl Span {
         if offset == 0 {
             self.origin
         } else {
-            ItemId { agent: self.agent, seq: self.seq + offset - 1 }
+            ItemId {
+                agent: self.agent,
+                seq: self.seq + offset - 1,
+            }
         }
     }
 
@@ -109,7 +115,11 @@ pub(crate) struct Arena {
 
 impl Arena {
     pub fn new() -> Self {
-        Self { text: String::new(), ascii: true, tail: None }
+        Self {
+            text: String::new(),
+            ascii: true,
+            tail: None,
+        }
     }
 
     /// Appends the content of the run `seq..seq + chars`, returning its byte
@@ -159,7 +169,9 @@ impl Arena {
 }
 
 fn byte_len(s: &str, chars: u32) -> usize {
-    s.char_indices().nth(chars as usize).map_or(s.len(), |(i, _)| i)
+    s.char_indices()
+        .nth(chars as usize)
+        .map_or(s.len(), |(i, _)| i)
 }
 
 /// Splits `span` at character `offset` (0 < offset < len) using the arena to
@@ -177,13 +189,28 @@ pub(crate) fn split_span(span: &mut Span, offset: u32, arena: &Arena) -> Span {
         agent: span.agent,
         seq: span.seq + offset,
         len: span.len - offset,
-        utf16: if span.content == NO_CONTENT { span.len - offset } else { span.utf16 - utf16 },
+        utf16: if span.content == NO_CONTENT {
+            span.len - offset
+        } else {
+            span.utf16 - utf16
+        },
         lamport: span.lamport + u64::from(offset),
-        origin: ItemId { agent: span.agent, seq: span.seq + offset - 1 },
-        content: if span.content == NO_CONTENT { NO_CONTENT } else { span.content + bytes },
+        origin: ItemId {
+            agent: span.agent,
+            seq: span.seq + offset - 1,
+        },
+        content: if span.content == NO_CONTENT {
+            NO_CONTENT
+        } else {
+            span.content + bytes
+        },
         deleted: span.deleted,
     };
     span.len = offset;
-    span.utf16 = if span.content == NO_CONTENT { offset } else { utf16 };
+    span.utf16 = if span.content == NO_CONTENT {
+        offset
+    } else {
+        utf16
+    };
     right
 }

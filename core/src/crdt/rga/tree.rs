@@ -103,7 +103,12 @@ impl Tree {
             next: NONE,
             counts: Counts::default(),
         };
-        Tree { leaves: vec![leaf], nodes: Vec::new(), root: 0, height: 0 }
+        Tree {
+            leaves: vec![leaf],
+            nodes: Vec::new(),
+            root: 0,
+            height: 0,
+        }
     }
 
     /// The leaf that [`Tree::from_spans`] puts span `i` in.
@@ -135,7 +140,12 @@ impl Tree {
                 leaves[i as usize - 1].next = i;
             }
         }
-        let mut tree = Tree { leaves, nodes: Vec::new(), root: 0, height: 0 };
+        let mut tree = Tree {
+            leaves,
+            nodes: Vec::new(),
+            root: 0,
+            height: 0,
+        };
         let mut level: Vec<u32> = (0..tree.leaves.len() as u32).collect();
         const NODE_FILL: usize = NODE_CAP * 3 / 4;
         while level.len() > 1 {
@@ -147,7 +157,11 @@ impl Tree {
                     counts.add(tree.counts_of(c, tree.height == 0));
                     tree.set_parent(c, tree.height == 0, id);
                 }
-                tree.nodes.push(Node { children: chunk.to_vec(), parent: NONE, counts });
+                tree.nodes.push(Node {
+                    children: chunk.to_vec(),
+                    parent: NONE,
+                    counts,
+                });
                 next_level.push(id);
             }
             tree.height += 1;
@@ -272,13 +286,18 @@ impl Tree {
         }
         self.add_up(leaf, added, removed);
         if self.leaves[leaf as usize].spans.len() <= LEAF_CAP {
-            return Spliced { new_leaf: NONE, split_at: 0 };
+            return Spliced {
+                new_leaf: NONE,
+                split_at: 0,
+            };
         }
         // Appending (typing, loading in order) splits right after the new
         // spans, so leaves stay full and few spans move; otherwise halve.
         let len = self.leaves[leaf as usize].spans.len();
         let end = idx + insert.len();
-        let split_at = if end >= len - len / 4 { end.min(len - 1) } else { len / 2 };
+        let preferred = if end >= len - len / 4 { end } else { len / 2 };
+        // Both halves must fit (len <= LEAF_CAP + LEAF_SLACK).
+        let split_at = preferred.clamp(len - LEAF_CAP, LEAF_CAP);
         let new_leaf = self.split_leaf(leaf, split_at);
         Spliced { new_leaf, split_at }
     }
@@ -295,7 +314,13 @@ impl Tree {
         if next != NONE {
             self.leaves[next as usize].prev = new;
         }
-        self.leaves.push(Leaf { spans: moved, parent, prev: leaf, next, counts });
+        self.leaves.push(Leaf {
+            spans: moved,
+            parent,
+            prev: leaf,
+            next,
+            counts,
+        });
         self.insert_child(parent, leaf, new, true);
         new
     }
@@ -310,7 +335,11 @@ impl Tree {
                 c
             };
             let root = self.nodes.len() as u32;
-            self.nodes.push(Node { children: vec![after, new], parent: NONE, counts });
+            self.nodes.push(Node {
+                children: vec![after, new],
+                parent: NONE,
+                counts,
+            });
             self.set_parent(after, leaf_children, root);
             self.set_parent(new, leaf_children, root);
             self.root = root;
@@ -318,7 +347,11 @@ impl Tree {
             return;
         }
         let node = &mut self.nodes[parent as usize];
-        let pos = node.children.iter().position(|&c| c == after).expect("child under its parent");
+        let pos = node
+            .children
+            .iter()
+            .position(|&c| c == after)
+            .expect("child under its parent");
         node.children.insert(pos + 1, new);
         self.set_parent(new, leaf_children, parent);
         if self.nodes[parent as usize].children.len() <= NODE_CAP {
@@ -336,7 +369,11 @@ impl Tree {
             self.set_parent(c, leaf_children, sibling);
         }
         self.nodes[parent as usize].counts.sub(counts);
-        self.nodes.push(Node { children: moved, parent: grand, counts });
+        self.nodes.push(Node {
+            children: moved,
+            parent: grand,
+            counts,
+        });
         self.insert_child(grand, parent, sibling, false);
     }
 
@@ -356,7 +393,11 @@ impl Tree {
 
     /// Span count and heap bytes, for diagnostics.
     pub fn heap_bytes(&self) -> usize {
-        let leaves: usize = self.leaves.iter().map(|l| l.spans.capacity() * core::mem::size_of::<Span>()).sum();
+        let leaves: usize = self
+            .leaves
+            .iter()
+            .map(|l| l.spans.capacity() * core::mem::size_of::<Span>())
+            .sum();
         let nodes: usize = self.nodes.iter().map(|n| n.children.capacity() * 4).sum();
         leaves
             + nodes
