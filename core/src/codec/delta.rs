@@ -53,7 +53,8 @@ impl Delta {
         for r in &table {
             w.raw(&r.0.to_le_bytes());
         }
-        let blocks: Vec<&Block> = self.blocks.iter().filter(|b| !b.ops.is_empty()).collect();
+        let mut blocks: Vec<&Block> = self.blocks.iter().filter(|b| !b.ops.is_empty()).collect();
+        blocks.sort_by_key(|b| b.replica);
         w.varint(blocks.len() as u64);
         for b in blocks {
             w.varint(idx(b.replica));
@@ -108,7 +109,11 @@ impl Delta {
             let mut ops = Vec::with_capacity(nops);
             let mut prev_end: u64 = 0;
             for _ in 0..nops {
-                let seq = prev_end + r.varint()?;
+                let seq = prev_end
+                    .checked_add(r.varint()?)
+                    .ok_or(DecodeError::Invalid {
+                        what: "sequence gap",
+                    })?;
                 if seq >= u64::from(MAX_SEQ) {
                     return Err(DecodeError::LimitExceeded {
                         what: "sequence number",

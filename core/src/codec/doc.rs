@@ -8,6 +8,7 @@ use super::writer::Writer;
 use super::DecodeError;
 use crate::crdt::hlc::Hlc;
 use crate::crdt::lww::Stamp;
+use crate::crdt::pncounter::PNCounter;
 use crate::crdt::rga::span::{Agent, ItemId, Span, NO_CONTENT, ROOT_AGENT};
 use crate::crdt::rga::{Arena, Rga};
 use crate::doc::{
@@ -15,6 +16,7 @@ use crate::doc::{
 };
 use crate::ids::{ReplicaId, Seq, MAX_LAMPORT, MAX_SEQ};
 use crate::Doc;
+use std::collections::BTreeMap;
 
 /// Span header: `len << 4 | same_agent << 3 | mode << 1 | deleted`.
 const SPAN_DELETED: u64 = 1;
@@ -311,7 +313,10 @@ impl Doc {
                         })
                     }
                 };
-                if seq + len > u64::from(next[a]) {
+                if seq
+                    .checked_add(len)
+                    .is_none_or(|end| end > u64::from(next[a]))
+                {
                     return Err(invalid("history past the replica's operation count"));
                 }
                 prev_end = seq + len;
@@ -465,6 +470,9 @@ impl Doc {
                     let mut at = lo.seq;
                     while at < lo.seq + op.len {
                         let s = find(lo.agent, at).ok_or(invalid("delete target"))?;
+                        if !s.deleted {
+                            return Err(invalid("a deleted character is visible"));
+                        }
                         at = s.seq + s.len;
                     }
                 }
@@ -480,9 +488,12 @@ impl Doc {
             let bytes = if ascii {
                 s.len as usize
             } else {
-                rest.char_indices()
-                    .nth(s.len as usize)
-                    .map_or(rest.len(), |(i, _)| i)
+                let mut ends = rest
+                    .char_indices()
+                    .map(|(i, _)| i)
+                    .chain(core::iter::once(rest.len()));
+                ends.nth(s.len as usize)
+                    .ok_or(invalid("text shorter than the visible spans"))?
             };
             if bytes > rest.len() {
                 return Err(invalid("text shorter than the visible spans"));
@@ -500,6 +511,7 @@ impl Doc {
         }
         doc.rga = Rga::from_parts(arenas, spans, &by_id);
         doc.max_lamport = max_lamport;
+        check_registers(&doc)?;
         Ok(doc)
     }
 }
@@ -604,6 +616,46 @@ fn continues(c: &Span, s: &Span) -> bool {
         && c.seq + c.len == s.seq
         && c.lamport + u64::from(c.len) == s.lamport
         && s.origin == c.last_id()
+}
+
+/// The stored title and counters are exactly what the history wrote.
+fn check_registers(doc: &Doc) -> Result<(), DecodeError> {
+    let mut title: Option<(Stamp, &str)> = None;
+    let mut counters: BTreeMap<&str, PNCounter> = BTreeMap::new();
+    for (log, &replica) in doc.logs.iter().zip(&doc.replicas) {
+        for op in &log.ops {
+            match &op.kind {
+                LogKind::Title(t) => {
+                    let stamp = Stamp {
+                        time: t.time,
+                        replica,
+                    };
+                    if title.is_none_or(|(best, _)| stamp > best) {
+                        title = Some((stamp, &t.value));
+                    }
+                }
+                LogKind::Counter(c) => counters
+                    .entry(&c.name)
+                    .or_default()
+                    .set_at_least(replica, c.p, c.n),
+                LogKind::Delete { .. } => {}
+            }
+        }
+    }
+    let stored_title = (doc.title.stamp() != Stamp::default())
+        .then(|| (doc.title.stamp(), doc.title.get().as_str()));
+    if stored_title != title {
+        return Err(invalid("title does not match its history"));
+    }
+    if doc.counters.len() != counters.len()
+        || doc
+            .counters
+            .iter()
+            .any(|(name, c)| counters.get(name.as_str()) != Some(c))
+    {
+        return Err(invalid("counters do not match their history"));
+    }
+    Ok(())
 }
 
 /// Every sequence number of every replica is used exactly once, by a span

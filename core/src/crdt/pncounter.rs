@@ -42,7 +42,9 @@ impl PNCounter {
 
     /// P - N, computed in `i128` (no overflow) and saturated into `i64`.
     pub fn value(&self) -> i64 {
-        let v = i128::from(self.p.value()) - i128::from(self.n.value());
+        // Sum exactly (each side fits an i128), saturate only the result.
+        let sum = |g: &GCounter| g.iter().map(|(_, v)| i128::from(v)).sum::<i128>();
+        let v = sum(&self.p) - sum(&self.n);
         v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
     }
 

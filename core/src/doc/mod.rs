@@ -345,6 +345,7 @@ impl Doc {
             }
             blocks.push(Block { replica, ops });
         }
+        blocks.sort_by_key(|b| b.replica);
         Delta { blocks }
     }
 

@@ -3,120 +3,30 @@
 //! Decoding and applying never panic: every input ends in an error, or in an
 //! object that behaves like any other. A refused delta leaves the document
 //! exactly as it was (same encoding). Each case runs inside
-//! [`std::panic::catch_unwind`] so that one panic is reported with the input
-//! that caused it instead of aborting the whole test.
+//! [`std::panic::catch_unwind`] so that a panic is reported with the input
+//! that caused it.
+//!
+//! Bodies are built by hand with [`Body`], field by field as
+//! `docs/PROTOCOL.md` lays them out.
+
+mod forge;
 
 use crate::vectors::{self, Kind, ALICE, BOB, READER, VECTORS};
+use forge::{
+    body_of, crc32, delta_body, delta_err, doc_err, frame, limit, reseal, unknown, Body,
+    CONTENT_EXPLICIT, HEADER_LEN, KIND_DELTA, KIND_DOC, OP_COUNTER, OP_DELETE, OP_INSERT, OP_TITLE,
+};
 use quire_core::{ApplyError, DecodeError, Delta, Doc, DocOptions, OpId, ReplicaId, VersionVector};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-
-// ---- building frames by hand ----
-
-/// Magic, version, kind.
-const HEADER_LEN: usize = 6;
-const KIND_DOC: u8 = 1;
-const KIND_DELTA: u8 = 2;
-const OP_INSERT: u8 = 1;
-const OP_DELETE: u8 = 2;
-
-/// CRC-32/ISO-HDLC (reflected, polynomial 0xedb88320), bit by bit.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
-}
-
-/// A complete frame: header, `body`, checksum.
-fn frame(kind: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = b"QUIR".to_vec();
-    out.extend([1, kind]);
-    out.extend_from_slice(body);
-    out.extend(crc32(&out).to_le_bytes());
-    out
-}
-
-/// The body of a frame (between header and checksum).
-fn body_of(frame: &[u8]) -> &[u8] {
-    &frame[HEADER_LEN..frame.len() - 4]
-}
-
-/// Rewrites the checksum of a tampered frame.
-fn reseal(frame: &mut [u8]) {
-    let split = frame.len() - 4;
-    let crc = crc32(&frame[..split]);
-    frame[split..].copy_from_slice(&crc.to_le_bytes());
-}
-
-/// Appends the primitives of the format to a body.
-#[derive(Default)]
-struct Body(Vec<u8>);
-
-impl Body {
-    fn varint(mut self, mut v: u64) -> Self {
-        while v >= 0x80 {
-            self.0.push(v as u8 | 0x80);
-            v >>= 7;
-        }
-        self.0.push(v as u8);
-        self
-    }
-
-    fn zigzag(self, v: i64) -> Self {
-        self.varint(((v << 1) ^ (v >> 63)) as u64)
-    }
-
-    fn u8(mut self, v: u8) -> Self {
-        self.0.push(v);
-        self
-    }
-
-    fn raw(mut self, bytes: &[u8]) -> Self {
-        self.0.extend_from_slice(bytes);
-        self
-    }
-
-    fn str(self, s: &str) -> Self {
-        self.varint(s.len() as u64).raw(s.as_bytes())
-    }
-
-    fn replica(self, r: ReplicaId) -> Self {
-        self.raw(&r.0.to_le_bytes())
-    }
-
-    fn doc(&self) -> Vec<u8> {
-        frame(KIND_DOC, &self.0)
-    }
-
-    fn delta(&self) -> Vec<u8> {
-        frame(KIND_DELTA, &self.0)
-    }
-}
-
-/// A delta body with one block of `ops` ops by `table[block]`.
-fn delta_body(table: &[ReplicaId], block: u64, ops: u64) -> Body {
-    let mut b = Body::default().varint(table.len() as u64);
-    for &r in table {
-        b = b.replica(r);
-    }
-    b.varint(1).varint(block).varint(ops)
-}
 
 // ---- running hostile cases ----
 
 /// Runs `f`, turning a panic into an error naming `case`.
 fn no_panic<T>(case: &str, f: impl FnOnce() -> T) -> Result<T, String> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|p| {
-        let msg = p
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| p.downcast_ref::<&str>().copied())
-            .unwrap_or("(non-string panic)");
-        format!("{case}: panicked: {msg}")
+        let msg = p.downcast_ref::<String>().map(String::as_str);
+        let msg = msg.or_else(|| p.downcast_ref::<&str>().copied());
+        format!("{case}: panicked: {}", msg.unwrap_or("(non-string panic)"))
     })
 }
 
@@ -127,26 +37,32 @@ fn check_doc(case: &str, doc: &Doc) -> Result<(), String> {
     no_panic(case, || {
         let text = doc.text();
         if text.chars().count() != doc.len() || text.encode_utf16().count() != doc.len_utf16() {
-            return Err(format!("{case}: text {text:?} does not match len {} / utf16 {}", doc.len(), doc.len_utf16()));
+            let (len, utf16) = (doc.len(), doc.len_utf16());
+            return Err(format!(
+                "{case}: text {text:?} but len {len}, utf16 {utf16}"
+            ));
         }
         let bytes = doc.encode();
-        let again = Doc::decode(&bytes, READER).map_err(|e| format!("{case}: re-encoding does not decode: {e}"))?;
+        let again = Doc::decode(&bytes, READER);
+        let again = again.map_err(|e| format!("{case}: re-encoding does not decode: {e}"))?;
         if again.encode() != bytes || again.text() != text {
             return Err(format!("{case}: re-encoding is not a fixed point"));
         }
         let mut edited = doc.clone();
-        edited.insert(doc.len(), "z").map_err(|e| format!("{case}: insert failed: {e}"))?;
-        edited.delete(0, 1).map_err(|e| format!("{case}: delete failed: {e}"))?;
-        Ok(())
+        let edit = edited
+            .insert(doc.len(), "z")
+            .and_then(|()| edited.delete(0, 1));
+        edit.map_err(|e| format!("{case}: editing failed: {e}"))
     })?
 }
 
-/// A decoded delta must re-encode to a decodable equal delta, and applying
-/// it to an empty and to the edited document must not panic (errors are
-/// fine; a refused delta changes nothing).
+/// A decoded delta must re-encode to an equal delta, and applying it to an
+/// empty and to the edited document must either work (leaving a document
+/// that behaves) or change nothing.
 fn check_delta(case: &str, delta: &Delta) -> Result<(), String> {
     no_panic(case, || {
-        let again = Delta::decode(&delta.encode()).map_err(|e| format!("{case}: re-encoding does not decode: {e}"))?;
+        let again = Delta::decode(&delta.encode());
+        let again = again.map_err(|e| format!("{case}: re-encoding does not decode: {e}"))?;
         if &again != delta {
             return Err(format!("{case}: re-encoding changed the delta"));
         }
@@ -178,13 +94,32 @@ fn decode(case: &str, kind: Kind, bytes: &[u8]) -> Result<bool, String> {
     }
 }
 
-/// Fails listing every problem found.
+/// Records a problem unless `bytes` is refused without a panic.
+fn expect_refused(problems: &mut Vec<String>, case: &str, kind: Kind, bytes: &[u8]) {
+    match decode(case, kind, bytes) {
+        Ok(false) => {}
+        Ok(true) => problems.push(format!("{case}: accepted")),
+        Err(e) => problems.push(e),
+    }
+}
+
+/// Records a problem if decoding `bytes` panics or gives an object that
+/// misbehaves; returns whether it was accepted.
+fn expect_no_panic(problems: &mut Vec<String>, case: &str, kind: Kind, bytes: &[u8]) -> bool {
+    decode(case, kind, bytes).unwrap_or_else(|e| {
+        problems.push(e);
+        false
+    })
+}
+
+/// Fails listing the problems found.
 fn report(problems: &[String]) {
+    let first: Vec<&str> = problems.iter().take(10).map(String::as_str).collect();
     assert!(
         problems.is_empty(),
         "{} problem(s), the first ones:\n{}",
         problems.len(),
-        problems.iter().take(10).cloned().collect::<Vec<_>>().join("\n")
+        first.join("\n")
     );
 }
 
@@ -204,6 +139,14 @@ impl Rng {
     }
 }
 
+#[test]
+fn the_tests_crc32_is_crc32_iso_hdlc() {
+    // The standard check value, and the stored checksum of a vector.
+    assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
+    let bytes = vectors::stored("empty_doc.bin");
+    assert_eq!(frame(KIND_DOC, body_of(&bytes)), bytes);
+}
+
 // ---- truncation, corruption, random bytes ----
 
 #[test]
@@ -212,11 +155,12 @@ fn every_prefix_of_every_golden_vector_returns_error_not_panic() {
     for v in VECTORS {
         let bytes = vectors::stored(v.name);
         for cut in 0..bytes.len() {
-            match decode(&format!("{} cut at {cut}", v.name), v.kind, &bytes[..cut]) {
-                Ok(false) => {}
-                Ok(true) => problems.push(format!("{} cut at {cut}: accepted", v.name)),
-                Err(e) => problems.push(e),
-            }
+            expect_refused(
+                &mut problems,
+                &format!("{} cut at {cut}", v.name),
+                v.kind,
+                &bytes[..cut],
+            );
         }
     }
     report(&problems);
@@ -227,15 +171,10 @@ fn every_prefix_of_every_golden_body_with_a_valid_checksum_returns_error_not_pan
     let mut problems = Vec::new();
     for v in VECTORS {
         let bytes = vectors::stored(v.name);
-        let kind = bytes[5];
         let body = body_of(&bytes);
         for cut in 0..body.len() {
             let case = format!("{} body cut at {cut}", v.name);
-            match decode(&case, v.kind, &frame(kind, &body[..cut])) {
-                Ok(false) => {}
-                Ok(true) => problems.push(format!("{case}: accepted")),
-                Err(e) => problems.push(e),
-            }
+            expect_refused(&mut problems, &case, v.kind, &frame(bytes[5], &body[..cut]));
         }
     }
     report(&problems);
@@ -243,27 +182,26 @@ fn every_prefix_of_every_golden_body_with_a_valid_checksum_returns_error_not_pan
 
 #[test]
 fn every_single_bit_flip_of_every_golden_vector_returns_error_not_panic() {
+    // CRC-32 detects every single-bit error, so each flip must be refused.
     let mut problems = Vec::new();
     for v in VECTORS {
         let bytes = vectors::stored(v.name);
         for bit in 0..bytes.len() * 8 {
             let mut damaged = bytes.clone();
             damaged[bit / 8] ^= 1 << (bit % 8);
-            // CRC-32 detects every single-bit error; an accepted flip must
-            // at least be a valid object (checked by `decode`).
-            if let Err(e) = decode(&format!("{} bit {bit} flipped", v.name), v.kind, &damaged) {
-                problems.push(e);
-            }
-            if v.kind == Kind::Doc && Doc::decode(&damaged, READER).is_ok() {
-                problems.push(format!("{} bit {bit} flipped: accepted", v.name));
-            }
+            expect_refused(
+                &mut problems,
+                &format!("{} bit {bit} flipped", v.name),
+                v.kind,
+                &damaged,
+            );
         }
     }
     report(&problems);
 }
 
 #[test]
-fn every_single_bit_flip_of_every_golden_body_with_a_valid_checksum_returns_error_or_a_valid_object() {
+fn every_single_bit_flip_of_a_golden_body_under_a_valid_checksum_returns_error_or_a_valid_object() {
     let mut problems = Vec::new();
     let mut accepted = 0;
     for v in VECTORS {
@@ -272,14 +210,12 @@ fn every_single_bit_flip_of_every_golden_body_with_a_valid_checksum_returns_erro
             let mut damaged = bytes.clone();
             damaged[bit / 8] ^= 1 << (bit % 8);
             reseal(&mut damaged);
-            match decode(&format!("{} bit {bit} flipped and resealed", v.name), v.kind, &damaged) {
-                Ok(ok) => accepted += usize::from(ok),
-                Err(e) => problems.push(e),
-            }
+            let case = format!("{} bit {bit} flipped and resealed", v.name);
+            accepted += usize::from(expect_no_panic(&mut problems, &case, v.kind, &damaged));
         }
     }
     report(&problems);
-    // Flips of a text byte, a counter value or a timestamp are valid.
+    // Flips in a text byte, a counter value or a timestamp stay valid.
     assert!(accepted > 0);
 }
 
@@ -288,14 +224,14 @@ fn random_bytes_return_error_not_panic() {
     let mut rng = Rng(0x5eed_0001);
     let mut problems = Vec::new();
     for i in 0..20_000 {
-        let len = rng.below(64);
-        let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        let bytes: Vec<u8> = (0..rng.below(64)).map(|_| rng.next() as u8).collect();
         for kind in [Kind::Doc, Kind::Delta] {
-            match decode(&format!("random input {i} {bytes:02x?}"), kind, &bytes) {
-                Ok(false) => {}
-                Ok(true) => problems.push(format!("random input {i} {bytes:02x?}: accepted")),
-                Err(e) => problems.push(e),
-            }
+            expect_refused(
+                &mut problems,
+                &format!("random input {i} {bytes:02x?}"),
+                kind,
+                &bytes,
+            );
         }
     }
     report(&problems);
@@ -306,12 +242,52 @@ fn random_bodies_in_a_valid_frame_return_error_or_a_valid_object_not_panic() {
     let mut rng = Rng(0x5eed_0002);
     let mut problems = Vec::new();
     for i in 0..20_000 {
-        let len = rng.below(48);
-        let body: Vec<u8> = (0..len).map(|_| (rng.next() % 24) as u8).collect();
+        // Small bytes, so that counts and tags are often plausible.
+        let body: Vec<u8> = (0..rng.below(48))
+            .map(|_| (rng.next() % 24) as u8)
+            .collect();
         for (kind, k) in [(Kind::Doc, KIND_DOC), (Kind::Delta, KIND_DELTA)] {
-            if let Err(e) = decode(&format!("random {kind:?} body {i} {body:02x?}"), kind, &frame(k, &body)) {
-                problems.push(e);
+            let case = format!("random {kind:?} body {i} {body:02x?}");
+            expect_no_panic(&mut problems, &case, kind, &frame(k, &body));
+        }
+    }
+    report(&problems);
+}
+
+/// A document whose text section is LZ4-compressed.
+fn lz4_doc() -> Doc {
+    let mut doc = Doc::new(ALICE);
+    doc.insert(0, &"la la lá ".repeat(40)).unwrap();
+    doc.delete(20, 30).unwrap();
+    doc
+}
+
+/// Decodes `iterations` random mutations (replaced, bumped, removed and
+/// inserted bytes) of each golden body and of an LZ4 document, resealed.
+fn mutate_and_decode(seed: u64, iterations: usize) {
+    let mut rng = Rng(seed);
+    let mut problems = Vec::new();
+    let mut inputs: Vec<(&str, Kind, Vec<u8>)> = VECTORS
+        .iter()
+        .map(|v| (v.name, v.kind, vectors::stored(v.name)))
+        .collect();
+    inputs.push(("lz4 document", Kind::Doc, lz4_doc().encode()));
+    for (name, kind, bytes) in inputs {
+        for i in 0..iterations {
+            let mut body = body_of(&bytes).to_vec();
+            for _ in 0..1 + rng.below(3) {
+                let at = rng.below(body.len() + 1);
+                match rng.below(4) {
+                    0 if at < body.len() => body[at] = rng.next() as u8,
+                    1 if at < body.len() => {
+                        body[at] = body[at].wrapping_add(1 + rng.below(3) as u8)
+                    }
+                    2 if at < body.len() => drop(body.remove(at)),
+                    _ => body.insert(at, rng.next() as u8 & 0x7f),
+                }
             }
+            let case = format!("{name} mutation {i} (seed {seed:#x}): body {body:02x?}");
+            expect_no_panic(&mut problems, &case, kind, &frame(bytes[5], &body));
         }
     }
     report(&problems);
@@ -319,29 +295,18 @@ fn random_bodies_in_a_valid_frame_return_error_or_a_valid_object_not_panic() {
 
 #[test]
 fn random_mutations_of_golden_bodies_return_error_or_a_valid_object_not_panic() {
-    let mut rng = Rng(0x5eed_0003);
-    let mut problems = Vec::new();
-    for v in VECTORS {
-        let bytes = vectors::stored(v.name);
-        let kind = bytes[5];
-        for i in 0..5_000 {
-            let mut body = body_of(&bytes).to_vec();
-            for _ in 0..1 + rng.below(3) {
-                let at = rng.below(body.len() + 1);
-                match rng.below(4) {
-                    0 if at < body.len() => body[at] = rng.next() as u8,
-                    1 if at < body.len() => body[at] = body[at].wrapping_add(1 + rng.below(3) as u8),
-                    2 if at < body.len() => drop(body.remove(at)),
-                    _ => body.insert(at, rng.next() as u8 & 0x7f),
-                }
-            }
-            let case = format!("{} mutation {i}: body {body:02x?}", v.name);
-            if let Err(e) = decode(&case, v.kind, &frame(kind, &body)) {
-                problems.push(e);
-            }
-        }
+    mutate_and_decode(0x5eed_0003, 3_000);
+}
+
+/// The same with many more mutations (about 80 s), in debug mode so that
+/// arithmetic overflow panics:
+/// `cargo test -p quire-core --test it -- --ignored soak_random`
+#[test]
+#[ignore = "soak test; run on purpose"]
+fn soak_random_mutations_of_golden_bodies() {
+    for seed in 0..20 {
+        mutate_and_decode(0x50a6_0000 + seed, 10_000);
     }
-    report(&problems);
 }
 
 // ---- hostile lengths and varints ----
@@ -349,68 +314,104 @@ fn random_mutations_of_golden_bodies_return_error_or_a_valid_object_not_panic() 
 #[test]
 fn count_claiming_2_pow_60_elements_returns_error_without_allocating() {
     let huge = 1u64 << 60;
+    let pad = [0u8; 16];
     // The replica tables have limits of their own.
-    assert_eq!(
-        Doc::decode(&Body::default().varint(huge).raw(&[0; 16]).doc(), READER).unwrap_err(),
-        DecodeError::LimitExceeded { what: "replicas", value: huge, limit: 1 << 20 }
-    );
-    assert_eq!(
-        Delta::decode(&Body::default().varint(huge).raw(&[0; 16]).delta()).unwrap_err(),
-        DecodeError::LimitExceeded { what: "delta replicas", value: huge, limit: 1 << 16 }
-    );
-    // Other counts can never exceed the bytes left: no replicas, no title,
-    // then 2^60 counters.
-    let counters = Body::default().varint(0).varint(0).varint(huge).raw(&[0; 16]);
-    assert_eq!(Doc::decode(&counters.doc(), READER).unwrap_err(), DecodeError::Truncated { offset: 2 });
-    // No replicas, title, counters; then 2^60 spans.
-    let spans = Body::default().varint(0).varint(0).varint(0).varint(huge).raw(&[0; 16]);
-    assert_eq!(Doc::decode(&spans.doc(), READER).unwrap_err(), DecodeError::Truncated { offset: 3 });
-    // One replica with one op; then 2^60 history entries.
-    let history = Body::default().varint(1).replica(ALICE).varint(1).varint(0).varint(0).varint(huge);
-    assert_eq!(
-        Doc::decode(&history.raw(&[0; 16]).doc(), READER).unwrap_err(),
-        DecodeError::Truncated { offset: 12 }
-    );
-    // A block of 2^60 operations.
-    let ops = delta_body(&[ALICE], 0, huge).raw(&[0; 16]);
-    assert_eq!(Delta::decode(&ops.delta()).unwrap_err(), DecodeError::Truncated { offset: 11 });
-    // A string of 2^60 bytes.
-    let title = delta_body(&[ALICE], 0, 1).varint(0).u8(3).varint(1).varint(0).varint(huge).raw(&[0; 16]);
-    assert_eq!(
-        Delta::decode(&title.delta()).unwrap_err(),
-        DecodeError::LimitExceeded { what: "title", value: huge, limit: 64 * 1024 }
-    );
-    // 2^60 counter entries (limited by the replica count).
-    let entries = Body::default().varint(0).varint(0).varint(1).str("c").varint(huge);
-    assert_eq!(
-        Doc::decode(&entries.doc(), READER).unwrap_err(),
-        DecodeError::LimitExceeded { what: "counter entries", value: huge, limit: 0 }
-    );
+    let doc = Body::default().v(&[huge]).raw(&pad).doc();
+    assert_eq!(doc_err(&doc), limit("replicas", huge, 1 << 20));
+    let delta = Body::default().v(&[huge]).raw(&pad).delta();
+    assert_eq!(delta_err(&delta), limit("delta replicas", huge, 1 << 16));
+    // Other counts cannot exceed the bytes left. No replicas or title,
+    // then 2^60 counters:
+    let counters = Body::default().v(&[0, 0, huge]).raw(&pad).doc();
+    assert_eq!(doc_err(&counters), DecodeError::Truncated { offset: 2 });
+    // No replicas, title or counters, then 2^60 spans:
+    let spans = Body::default().v(&[0, 0, 0, huge]).raw(&pad).doc();
+    assert_eq!(doc_err(&spans), DecodeError::Truncated { offset: 3 });
+    // One replica with one op, no title or counters, 2^60 history entries:
+    let history = Body::default()
+        .replicas(&[ALICE])
+        .v(&[1, 0, 0, huge])
+        .raw(&pad)
+        .doc();
+    assert_eq!(doc_err(&history), DecodeError::Truncated { offset: 12 });
+    // A block of 2^60 operations:
+    let ops = delta_body(&[ALICE], 0, huge).raw(&pad).delta();
+    assert_eq!(delta_err(&ops), DecodeError::Truncated { offset: 11 });
+    // A title of 2^60 bytes:
+    let title = delta_body(&[ALICE], 0, 1)
+        .v(&[0])
+        .u8(OP_TITLE)
+        .v(&[1, 0, huge])
+        .raw(&pad)
+        .delta();
+    assert_eq!(delta_err(&title), limit("title", huge, 64 * 1024));
+    // 2^60 entries of a counter (at most one per replica):
+    let entries = Body::default()
+        .v(&[0, 0, 1])
+        .str("c")
+        .v(&[huge])
+        .raw(&pad)
+        .doc();
+    assert_eq!(doc_err(&entries), limit("counter entries", huge, 0));
 }
 
 #[test]
 fn overlong_varints_in_a_body_are_rejected_as_non_canonical() {
-    // The replica count 0 written as two bytes.
-    let doc = Body::default().raw(&[0x80, 0x00]).raw(&[0; 5]).doc();
-    assert_eq!(Doc::decode(&doc, READER).unwrap_err(), DecodeError::NonCanonicalVarint { offset: 0 });
-    // A delta op's lamport 1 written as 0x81 0x80 0x00.
-    let delta = delta_body(&[ALICE], 0, 1)
-        .varint(0)
-        .u8(OP_INSERT)
-        .varint(1)
-        .varint(1)
-        .raw(&[0x81, 0x80, 0x00])
-        .str("a")
-        .delta();
-    assert_eq!(Delta::decode(&delta).unwrap_err(), DecodeError::NonCanonicalVarint { offset: 15 });
+    // An empty document whose replica count 0 takes two bytes.
+    let doc = Body::default().raw(&[0x80, 0x00]).v(&[0, 0, 0, 0, 0]).doc();
+    assert_eq!(doc_err(&doc), DecodeError::NonCanonicalVarint { offset: 0 });
+    // An insert whose Lamport timestamp 1 takes three bytes.
+    let insert = delta_body(&[ALICE], 0, 1).v(&[0]).u8(OP_INSERT).v(&[1, 1]);
+    let delta = insert.raw(&[0x81, 0x80, 0x00]).str("a").delta();
+    assert_eq!(
+        delta_err(&delta),
+        DecodeError::NonCanonicalVarint { offset: 16 }
+    );
 }
 
 #[test]
 fn eleven_byte_varint_in_a_body_is_rejected_as_overflow() {
     let mut long = [0x80u8; 11];
     long[10] = 0x01;
-    let delta = delta_body(&[ALICE], 0, 1).varint(0).u8(3).raw(&long).varint(0).str("t").delta();
-    assert_eq!(Delta::decode(&delta).unwrap_err(), DecodeError::VarintOverflow { offset: 13 });
+    // A title whose wall clock takes 11 bytes.
+    let title = delta_body(&[ALICE], 0, 1).v(&[0]).u8(OP_TITLE).raw(&long);
+    let delta = title.v(&[0]).str("t").delta();
+    assert_eq!(
+        delta_err(&delta),
+        DecodeError::VarintOverflow { offset: 14 }
+    );
+}
+
+#[test]
+fn lz4_text_of_another_size_than_declared_returns_error_not_panic() {
+    // Two LZ4 blocks: 5 literals "hello"; and 1 literal "a", a match of 8
+    // at offset 1, then 5 literals "bbbbb" (14 bytes).
+    let blocks: [(&[u8], u64); 2] = [(b"\x50hello", 5), (b"\x14a\x01\x00\x50bbbbb", 14)];
+    for (packed, real) in blocks {
+        for size in 0..20 {
+            // An empty document (no replicas, title, counters or spans)
+            // whose text section claims `size` bytes.
+            let doc = Body::default()
+                .v(&[0, 0, 0, 0, 1, size, packed.len() as u64])
+                .raw(packed)
+                .doc();
+            let result = no_panic(&format!("size {size}"), || {
+                Doc::decode(&doc, READER).map(|d| d.text())
+            });
+            let what = match size.cmp(&real) {
+                std::cmp::Ordering::Less => "compressed text",
+                std::cmp::Ordering::Greater => "compressed text size",
+                // The right size: then the text is longer than the spans.
+                std::cmp::Ordering::Equal => "text length does not match the visible spans",
+            };
+            let expected = Ok(Err(DecodeError::Invalid { what }));
+            assert_eq!(
+                result.map(|r| r.map(drop)),
+                expected,
+                "{packed:02x?} as {size} bytes"
+            );
+        }
+    }
 }
 
 // ---- unknown tags, versions and kinds ----
@@ -418,10 +419,14 @@ fn eleven_byte_varint_in_a_body_is_rejected_as_overflow() {
 #[test]
 fn unknown_operation_tags_return_unknown_tag_error() {
     for tag in [0u8, 5, 0x7f, 0xff] {
-        let delta = delta_body(&[ALICE], 0, 1).varint(0).u8(tag).raw(&[0; 8]).delta();
+        let delta = delta_body(&[ALICE], 0, 1)
+            .v(&[0])
+            .u8(tag)
+            .raw(&[0; 8])
+            .delta();
         assert_eq!(
-            Delta::decode(&delta).unwrap_err(),
-            DecodeError::UnknownTag { what: "operation", tag: u64::from(tag) },
+            delta_err(&delta),
+            unknown("operation", u64::from(tag)),
             "tag {tag}"
         );
     }
@@ -430,23 +435,36 @@ fn unknown_operation_tags_return_unknown_tag_error() {
 #[test]
 fn reserved_origin_kind_returns_unknown_tag_error() {
     // Insert header 0b111: content, origin kind 3.
-    let delta = delta_body(&[ALICE], 0, 1).varint(0).u8(OP_INSERT).varint(7).varint(1).varint(1).str("a").delta();
+    let delta = delta_body(&[ALICE], 0, 1)
+        .v(&[0])
+        .u8(OP_INSERT)
+        .v(&[7, 1, 1])
+        .str("a")
+        .delta();
     // The tag reported is the masked header bits (3 << 1), not 3.
-    assert_eq!(Delta::decode(&delta).unwrap_err(), DecodeError::UnknownTag { what: "origin kind", tag: 6 });
+    assert_eq!(delta_err(&delta), unknown("origin kind", 6));
 }
 
 #[test]
 fn unknown_history_kind_and_text_mode_return_unknown_tag_error() {
-    // One replica with one op whose history header has kind 3.
-    let history = Body::default().varint(1).replica(ALICE).varint(1).varint(0).varint(0).varint(1);
-    let doc = history.varint(0).varint(1 << 4 | 3).raw(&[0; 4]).doc();
+    // Alice's one operation has history kind 3.
+    let doc = Body::default()
+        .replicas(&[ALICE])
+        .v(&[1, 0, 0, 1, 0, 1 << 4 | 3])
+        .raw(&[0; 4])
+        .doc();
+    assert_eq!(doc_err(&doc), unknown("history operation", 3));
+    // A title record of length 2 reports the title kind.
+    let title = Body::default()
+        .replicas(&[ALICE])
+        .v(&[2, 0, 0, 1, 0, 2 << 4 | 1]);
     assert_eq!(
-        Doc::decode(&doc, READER).unwrap_err(),
-        DecodeError::UnknownTag { what: "history operation", tag: 3 }
+        doc_err(&title.raw(&[0; 4]).doc()),
+        unknown("history operation", 1)
     );
     // An empty document with text mode 2.
-    let doc = Body::default().raw(&[0, 0, 0, 0]).varint(2).varint(0).doc();
-    assert_eq!(Doc::decode(&doc, READER).unwrap_err(), DecodeError::UnknownTag { what: "text mode", tag: 2 });
+    let doc = Body::default().v(&[0, 0, 0, 0, 2, 0]).doc();
+    assert_eq!(doc_err(&doc), unknown("text mode", 2));
 }
 
 #[test]
@@ -456,35 +474,92 @@ fn future_format_version_is_rejected_naming_both_versions() {
         bytes[4] = 2;
         reseal(&mut bytes);
         let err = match v.kind {
-            Kind::Doc => Doc::decode(&bytes, READER).unwrap_err(),
-            Kind::Delta => Delta::decode(&bytes).unwrap_err(),
+            Kind::Doc => doc_err(&bytes),
+            Kind::Delta => delta_err(&bytes),
         };
-        assert_eq!(err, DecodeError::UnsupportedVersion { found: 2, supported: 1 });
+        assert_eq!(
+            err,
+            DecodeError::UnsupportedVersion {
+                found: 2,
+                supported: 1
+            }
+        );
         let msg = err.to_string();
-        assert!(msg.contains("version 2") && msg.contains("version 1"), "{msg}");
+        assert!(
+            msg.contains("version 2") && msg.contains("version 1"),
+            "{msg}"
+        );
     }
 }
 
 #[test]
 fn document_bytes_given_to_the_delta_decoder_are_rejected_as_wrong_kind() {
     let doc = vectors::stored("edited_doc.bin");
-    assert_eq!(Delta::decode(&doc).unwrap_err(), DecodeError::WrongKind { found: 1, expected: 2 });
+    assert_eq!(
+        delta_err(&doc),
+        DecodeError::WrongKind {
+            found: 1,
+            expected: 2
+        }
+    );
+    let err = Doc::new(READER).apply_encoded(&doc).unwrap_err();
+    assert_eq!(
+        err,
+        ApplyError::Decode(DecodeError::WrongKind {
+            found: 1,
+            expected: 2
+        })
+    );
     let delta = vectors::stored("edited_delta.bin");
-    assert_eq!(Doc::decode(&delta, READER).unwrap_err(), DecodeError::WrongKind { found: 2, expected: 1 });
-    assert!(matches!(
-        Doc::new(READER).apply_encoded(&doc),
-        Err(ApplyError::Decode(DecodeError::WrongKind { found: 1, expected: 2 }))
-    ));
+    assert_eq!(
+        doc_err(&delta),
+        DecodeError::WrongKind {
+            found: 2,
+            expected: 1
+        }
+    );
 }
 
 #[test]
 fn bad_magic_and_a_corrupted_checksum_are_reported() {
     let mut bytes = vectors::stored("empty_doc.bin");
     bytes[0] = b'X';
-    assert_eq!(Doc::decode(&bytes, READER).unwrap_err(), DecodeError::BadMagic);
+    assert_eq!(doc_err(&bytes), DecodeError::BadMagic);
     let mut bytes = vectors::stored("empty_doc.bin");
     bytes[7] = 1;
-    assert!(matches!(Doc::decode(&bytes, READER), Err(DecodeError::ChecksumMismatch { .. })));
+    let computed = crc32(&bytes[..12]);
+    assert_eq!(
+        doc_err(&bytes),
+        DecodeError::ChecksumMismatch {
+            stored: 0x8134_efda,
+            computed
+        }
+    );
+}
+
+/// Replaces the one occurrence of `from` in `bytes` with `to`.
+fn replace_once(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let at: Vec<usize> = (0..bytes.len())
+        .filter(|&i| bytes[i..].starts_with(from))
+        .collect();
+    assert_eq!(at.len(), 1, "{from:02x?} occurs {} times", at.len());
+    [&bytes[..at[0]], to, &bytes[at[0] + from.len()..]].concat()
+}
+
+#[test]
+fn non_canonical_documents_are_accepted_and_re_encode_canonically() {
+    let stored = vectors::stored("edited_doc.bin");
+    // Alice's title record with header bits 2 and 3 set (0x1d for 0x11).
+    let body = replace_once(body_of(&stored), &[2, 0, 0x11, 0x80], &[2, 0, 0x1d, 0x80]);
+    // "hé" split into "h" and a mode-0 span "é": 6 spans instead of 5.
+    let body = replace_once(
+        &body,
+        &[5, 0x22, 0, 2, 2, 0x32],
+        &[6, 0x12, 0, 2, 2, 0x10, 0x32],
+    );
+    let doc = Doc::decode(&frame(KIND_DOC, &body), READER).unwrap();
+    assert_eq!(doc.text(), "héllo 😀");
+    assert_eq!(doc.encode(), stored);
 }
 
 // ---- forged deltas ----
@@ -510,66 +585,65 @@ fn assert_refused_unchanged(doc: &mut Doc, bytes: &[u8], expected: ApplyError) {
 #[test]
 fn insert_whose_origin_is_a_delete_is_refused_and_leaves_the_document_unchanged() {
     let mut doc = alice_ab_minus_b();
-    // Bob inserts "x" after Alice's seq 2, which is her delete.
-    let forged = delta_body(&[ALICE, BOB], 1, 1)
-        .varint(0)
-        .u8(OP_INSERT)
-        .varint(1 | 2 << 1) // content, explicit origin
-        .varint(1)
-        .varint(10)
-        .varint(0)
-        .varint(2)
-        .str("x")
-        .delta();
-    assert_refused_unchanged(&mut doc, &forged, ApplyError::NotACharacter { id: OpId::new(ALICE, 2) });
+    // Bob's seq 0: "x" (Lamport 10) after Alice's seq 2, her delete.
+    let insert = delta_body(&[ALICE, BOB], 1, 1).v(&[0]).u8(OP_INSERT);
+    let forged = insert.v(&[CONTENT_EXPLICIT, 1, 10, 0, 2]).str("x").delta();
+    let expected = ApplyError::NotACharacter {
+        id: OpId::new(ALICE, 2),
+    };
+    assert_refused_unchanged(&mut doc, &forged, expected);
 }
 
 #[test]
 fn delete_whose_target_is_a_delete_is_refused_and_leaves_the_document_unchanged() {
     let mut doc = alice_ab_minus_b();
-    let forged = delta_body(&[ALICE, BOB], 1, 1).varint(0).u8(OP_DELETE).varint(1 << 1).varint(0).varint(2).delta();
-    assert_refused_unchanged(&mut doc, &forged, ApplyError::NotACharacter { id: OpId::new(ALICE, 2) });
+    // Bob's seq 0 deletes one character: Alice's seq 2, her delete.
+    let forged = delta_body(&[ALICE, BOB], 1, 1)
+        .v(&[0])
+        .u8(OP_DELETE)
+        .v(&[1 << 1, 0, 2])
+        .delta();
+    let expected = ApplyError::NotACharacter {
+        id: OpId::new(ALICE, 2),
+    };
+    assert_refused_unchanged(&mut doc, &forged, expected);
 }
 
 #[test]
 fn insert_whose_lamport_is_not_above_its_origins_is_refused() {
     let mut doc = alice_ab_minus_b();
-    // After "b" (Lamport 2) with Lamport 2, then 1.
+    // Bob's "x" after "b" (Lamport 2) with Lamport 2, then 1.
     for lamport in [2, 1] {
-        let forged = delta_body(&[ALICE, BOB], 1, 1)
-            .varint(0)
-            .u8(OP_INSERT)
-            .varint(1 | 2 << 1)
-            .varint(1)
-            .varint(lamport)
-            .varint(0)
-            .varint(1)
+        let insert = delta_body(&[ALICE, BOB], 1, 1).v(&[0]).u8(OP_INSERT);
+        let forged = insert
+            .v(&[CONTENT_EXPLICIT, 1, lamport, 0, 1])
             .str("x")
             .delta();
-        assert_refused_unchanged(&mut doc, &forged, ApplyError::BadLamport { id: OpId::new(BOB, 0), lamport });
+        let expected = ApplyError::BadLamport {
+            id: OpId::new(BOB, 0),
+            lamport,
+        };
+        assert_refused_unchanged(&mut doc, &forged, expected);
     }
-}
-
-/// Bob's five counter increments (seq 0 to 4), and the delta of all but
-/// the first: four operations that cannot apply before seq 0 arrives.
-fn bob_increments() -> (Delta, Delta) {
-    let mut bob = Doc::new(BOB);
-    for _ in 0..5 {
-        bob.increment("n", 1).unwrap();
-    }
-    let all = bob.delta_since(&VersionVector::new());
-    let later = bob.delta_since(&[(BOB, 1)].into_iter().collect());
-    (all, later)
 }
 
 #[test]
 fn too_many_operations_waiting_for_dependencies_are_refused_and_leave_the_document_unchanged() {
-    let (_, later) = bob_increments();
+    // Bob's increments at seq 1 to 4: none can apply before seq 0.
+    let mut bob = Doc::new(BOB);
+    for _ in 0..5 {
+        bob.increment("n", 1).unwrap();
+    }
+    let later = bob.delta_since(&[(BOB, 1)].into_iter().collect());
     let mut options = DocOptions::default();
     options.max_pending = 3;
     let mut doc = Doc::with_options(READER, options.clone());
     doc.insert(0, "mine").unwrap();
-    assert_refused_unchanged(&mut doc, &later.encode(), ApplyError::TooManyPending { limit: 3 });
+    assert_refused_unchanged(
+        &mut doc,
+        &later.encode(),
+        ApplyError::TooManyPending { limit: 3 },
+    );
     options.max_pending = 4;
     let mut doc = Doc::with_options(READER, options);
     assert_eq!(doc.apply(&later).unwrap().pending, 4);
@@ -577,34 +651,25 @@ fn too_many_operations_waiting_for_dependencies_are_refused_and_leave_the_docume
 
 #[test]
 fn operations_with_missing_dependencies_wait_and_are_integrated_when_they_arrive() {
-    // An insert whose origin is missing, and counters after a gap.
+    // An insert whose origin is missing, and a counter after a gap.
     let mut bob = Doc::new(BOB);
     bob.insert(0, "hello").unwrap();
     let first = bob.delta_since(&VersionVector::new());
     bob.insert(5, " world").unwrap();
     bob.increment("n", 2).unwrap();
-    let rest = bob.delta_since(&first_version(&first));
+    let rest = bob.delta_since(&[(BOB, 5)].into_iter().collect());
 
     let mut doc = Doc::new(READER);
     let outcome = doc.apply(&rest).unwrap();
-    assert_eq!((outcome.applied, outcome.pending), (0, 2));
-    assert_eq!(doc.pending(), 2);
+    assert_eq!((outcome.applied, outcome.pending, doc.pending()), (0, 2, 2));
     assert_eq!(doc.text(), "");
     assert!(doc.version().is_empty());
 
     let outcome = doc.apply(&first).unwrap();
-    assert_eq!((outcome.applied, outcome.pending), (3, 0));
-    assert_eq!(doc.pending(), 0);
+    assert_eq!((outcome.applied, outcome.pending, doc.pending()), (3, 0, 0));
     assert_eq!(doc.text(), "hello world");
     assert_eq!(doc.counter("n"), 2);
     assert_eq!(doc.encode(), bob.encode());
-}
-
-/// The version a peer has after applying `delta` to an empty document.
-fn first_version(delta: &Delta) -> VersionVector {
-    let mut doc = Doc::new(READER);
-    doc.apply(delta).unwrap();
-    doc.version()
 }
 
 #[test]
@@ -618,4 +683,130 @@ fn applying_the_same_delta_twice_is_a_no_op() {
         assert_eq!((outcome.applied, outcome.pending), (0, 0), "{}", v.name);
         assert_eq!(doc.encode(), once, "{}", v.name);
     }
+}
+
+// ---- structurally impossible documents and deltas ----
+
+#[test]
+fn delta_whose_sequence_gap_overflows_returns_error_not_panic() {
+    // Alice's counter at seq 0, then one at seq 1 + (2^64 - 1).
+    let ops = delta_body(&[ALICE], 0, 2)
+        .v(&[0])
+        .u8(OP_COUNTER)
+        .str("c")
+        .v(&[1, 0]);
+    let delta = ops
+        .v(&[u64::MAX])
+        .u8(OP_COUNTER)
+        .str("c")
+        .v(&[2, 0])
+        .delta();
+    let result = no_panic("delta seq gap 2^64 - 1", || Delta::decode(&delta));
+    assert!(matches!(result, Ok(Err(_))), "{result:?}");
+}
+
+#[test]
+fn document_whose_history_sequence_gap_overflows_returns_error_not_panic() {
+    // Alice (next 1, no title or counters) has one history op: a title
+    // at seq 2^64 - 1. Then no spans and an empty raw text.
+    let alice = Body::default().replicas(&[ALICE]).v(&[1, 0, 0]);
+    let history = alice.v(&[1, u64::MAX, 1 << 4 | 1, 0, 0]).str("t");
+    let doc = history.v(&[0, 0, 0]).doc();
+    let result = no_panic("history seq gap 2^64 - 1", || {
+        Doc::decode(&doc, READER).map(|d| d.text())
+    });
+    assert!(matches!(result, Ok(Err(_))), "{result:?}");
+}
+
+#[test]
+fn document_whose_text_is_shorter_than_its_visible_spans_is_rejected() {
+    for text in ["a", "é"] {
+        // Alice (next 2, no title, counters or history) typed two
+        // characters: one visible span of 2 chained to the start, seq 0,
+        // Lamport 1. The text section holds one character.
+        let alice = Body::default().replicas(&[ALICE]).v(&[2, 0, 0, 0]);
+        let span = alice.v(&[1, 2 << 4 | 1 << 1, 0]).z(&[0, 1]);
+        let doc = span.v(&[0]).str(text).doc();
+        let result = no_panic(text, || {
+            Doc::decode(&doc, READER).map(|d| (d.len(), d.text()))
+        });
+        let refused = matches!(result, Ok(Err(DecodeError::Invalid { .. })));
+        assert!(refused, "text {text:?}: {result:?}");
+    }
+}
+
+#[test]
+fn document_whose_state_contradicts_its_history_is_rejected() {
+    // Each case holds a state no history reaches: a replica that merges it
+    // (receiving its history as operations) ends at the same version with
+    // a different state, and the two never converge.
+    let span_a = |b: Body| b.v(&[1, 1 << 4 | 1 << 1, 0]).z(&[0, 1]).v(&[0]).str("a");
+    let alice = || Body::default().replicas(&[ALICE]);
+    let cases = [
+        // Alice typed "ab" and deleted "b" (seq 2), but "b" is visible.
+        (
+            "a visible character the history deletes",
+            alice()
+                .v(&[3, 0, 0, 1, 2, 1 << 4 | 1 << 3])
+                .z(&[1])
+                .v(&[1, 2 << 4 | 1 << 1, 0])
+                .z(&[0, 1])
+                .v(&[0])
+                .str("ab"),
+        ),
+        // Alice typed "a" and nothing else, yet a counter is at 5 ...
+        (
+            "a counter no operation sets",
+            span_a(alice().v(&[1, 0, 1]).str("c").v(&[1, 0, 5, 0, 0])),
+        ),
+        // ... or the title is set.
+        (
+            "a title no operation sets",
+            span_a(alice().v(&[1, 1, 5, 0]).str("T").v(&[0, 0])),
+        ),
+    ];
+    report(&contradicting_states(&cases));
+}
+
+/// Known gap: `Doc::decode` does not re-derive the order of spans from their
+/// origins and timestamps, so a forged order is accepted (see PROTOCOL.md,
+/// "Known deviations"). Kept so the gap stays visible; run with `--ignored`.
+#[test]
+#[ignore = "decode does not yet verify span order against RGA"]
+fn document_whose_spans_are_out_of_rga_order_is_rejected() {
+    let cases = [
+        // Alice's "a" and Bob's "b", both at the start with Lamport 1, in
+        // the wrong order (RGA puts the higher replica id first: "ba").
+        // No title, counters or history; Alice's span chained to the
+        // start, Bob's with an explicit origin (the start).
+        (
+            "spans out of RGA order",
+            Body::default()
+                .replicas(&[ALICE, BOB])
+                .v(&[1, 1, 0, 0, 0, 0, 2, 1 << 4 | 1 << 1, 0])
+                .z(&[0, 1])
+                .v(&[1 << 4 | 3 << 1, 1])
+                .z(&[0, 1])
+                .v(&[0, 0])
+                .str("ab"),
+        ),
+    ];
+    report(&contradicting_states(&cases));
+}
+
+/// Decodes each case and records the ones accepted, with what a peer that
+/// merges them ends up with.
+fn contradicting_states(cases: &[(&str, Body)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (case, body) in cases {
+        if let Ok(doc) = Doc::decode(&body.doc(), READER) {
+            let mut peer = Doc::new(ReplicaId(7));
+            peer.merge(&doc).unwrap();
+            let (mine, theirs) = (doc.snapshot(), peer.snapshot());
+            problems.push(format!(
+                "{case}: accepted as {mine:?}; a peer that merges it has {theirs:?}"
+            ));
+        }
+    }
+    problems
 }

@@ -278,6 +278,25 @@ fn applied_stored_deltas_give_back_the_same_delta() {
     }
 }
 
+#[test]
+fn same_history_encodes_equal_even_when_deltas_chunk_deletes_differently() {
+    // Alice deletes "a", then "b": one forward record of 2 in her history.
+    // Bob receives the two deletes in two deltas: two records of 1.
+    let mut alice = Doc::new(ALICE);
+    alice.insert(0, "abc").unwrap();
+    let mut bob = Doc::new(BOB);
+    bob.merge(&alice).unwrap();
+    for _ in 0..2 {
+        alice.delete(0, 1).unwrap();
+        bob.merge(&alice).unwrap();
+    }
+    let all = VersionVector::new();
+    // "ab" (deleted, without text), "c", then the deletes.
+    assert_eq!(alice.delta_since(&all).op_count(), 2 + 1);
+    assert_eq!(bob.delta_since(&all).op_count(), 2 + 2);
+    assert_eq!(alice.encode(), bob.encode());
+}
+
 /// Writes every vector to `core/tests/vectors/`. Run it only when the
 /// format changes on purpose:
 /// `cargo test -p quire-core --test it -- --ignored regenerate_golden_vectors`

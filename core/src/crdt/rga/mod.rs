@@ -7,8 +7,9 @@
 //! Lamport first, then higher replica id), so concurrent inserts at one place
 //! end in the same order everywhere. Deletes leave tombstones.
 //!
-//! Local inserts go after any tombstones that follow the character before
-//! the cursor, so that typing after a backspace keeps extending one run.
+//! A local insert's origin is the visible character before the cursor (as
+//! in other RGA and YATA editors), so edits that other replicas see as
+//! concurrent only meet when they really are at the same place.
 
 mod index;
 pub(crate) mod span;
@@ -374,8 +375,22 @@ impl Rga {
         let (chars, utf16) = text
             .chars()
             .fold((0u32, 0u32), |(n, u), c| (n + 1, u + c.len_utf16() as u32));
-        let (leaf, start) = self.locate(pos);
-        let (idx, offset) = self.find_in_leaf(leaf, pos - start);
+        // Right after the visible character before `pos` (its origin), or at
+        // the very start.
+        let (leaf, idx, offset) = if pos == 0 {
+            // Every leaf after the first moves: only the first stays cached.
+            let first = self.tree.first_leaf();
+            self.cursor = Some((first, 0));
+            (first, 0, 0)
+        } else {
+            let (leaf, start) = self.locate(pos - 1);
+            let (idx, offset) = self.find_in_leaf(leaf, pos - 1 - start);
+            if offset + 1 == self.tree.leaves[leaf as usize].spans[idx].len {
+                (leaf, idx + 1, 0)
+            } else {
+                (leaf, idx, offset + 1)
+            }
+        };
         let (content, follows) = self.arenas[agent as usize].push(text, seq, chars);
         let new = Span {
             agent,
@@ -525,6 +540,8 @@ impl Rga {
     /// Marks `[seq, seq + len)` of `agent` deleted (all must be known
     /// characters; deleting twice is harmless).
     pub fn delete_ids(&mut self, agent: Agent, seq: Seq, len: u32) {
+        // A remote delete may shift the cached leaf's start.
+        self.cursor = None;
         let end = seq + len;
         let mut s = seq;
         while s < end {

@@ -1,0 +1,223 @@
+//! Replays one real editing trace and prints one line of JSON about it.
+//!
+//! ```sh
+//! cargo run --release -p quire-core --example trace -- ../shared/traces/automerge-paper.json.gz
+//! ```
+//!
+//! Sequential traces are replayed as local edits on one document; concurrent
+//! ones with one replica per agent, each txn applied on a replica that has
+//! merged exactly its parents, all replicas merged at the end (see
+//! `tests/support/trace.rs`).
+//!
+//! Output fields: `trace` (file name), `kind`, `ok` (final text equals
+//! `endContent`, and so do the text after an encode/decode round trip and
+//! the text of an empty document that applied the full delta), `chars`,
+//! `ops` (patches), `txns`, `agents`, `apply_ms` (the whole replay),
+//! `encode_bytes` / `encode_ms` (`Doc::encode`, full history), `decode_ms`
+//! (`Doc::decode` + `text()`), `merge_ms` (applying
+//! `delta_since(&VersionVector::new())` to an empty document + `text()`; the
+//! delta is built outside the timing), `delta_bytes` (that delta encoded),
+//! `memory_bytes` (heap allocated minus freed across the replay, counted by
+//! the global allocator below: the document(s) it leaves, for concurrent
+//! traces all replicas), `heap_bytes` (what `Doc::heap_bytes` reports for
+//! the same document(s)) and `errors` (only when something failed).
+//!
+//! Every timing is the median of 5 runs after 1 untimed warm-up run, in
+//! milliseconds with 3 decimals.
+//!
+//! Exit codes: 0 ok, 1 the replay or a check failed, 2 usage error or
+//! unreadable trace.
+
+#[path = "../tests/support/trace.rs"]
+mod trace;
+
+use cap::Cap;
+use quire_core::{Doc, ReplicaId, VersionVector};
+use serde::Serialize;
+use std::alloc::System;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Counts live heap bytes (no limit), for `memory_bytes`.
+#[global_allocator]
+static ALLOC: Cap<System> = Cap::new(System, usize::MAX);
+
+/// Timed runs per measurement (after one warm-up run).
+const RUNS: usize = 5;
+
+#[derive(Serialize)]
+struct Report {
+    trace: String,
+    kind: &'static str,
+    ok: bool,
+    chars: usize,
+    ops: usize,
+    txns: usize,
+    agents: usize,
+    apply_ms: f64,
+    encode_bytes: usize,
+    encode_ms: f64,
+    decode_ms: f64,
+    merge_ms: f64,
+    delta_bytes: usize,
+    memory_bytes: usize,
+    heap_bytes: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<String>,
+}
+
+/// Runs `f` once untimed (warm-up), then `RUNS` times timed; returns the
+/// median time in milliseconds (3 decimals) and the last result. Each
+/// result is dropped before the next run starts.
+fn measure<T>(mut f: impl FnMut() -> T) -> (f64, T) {
+    drop(f());
+    let mut times = Vec::with_capacity(RUNS);
+    let mut last = None;
+    for _ in 0..RUNS {
+        drop(last.take());
+        let start = Instant::now();
+        let out = f();
+        times.push(start.elapsed().as_secs_f64() * 1e3);
+        last = Some(out);
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[RUNS / 2];
+    let last = last.expect("RUNS > 0");
+    ((median * 1e3).round() / 1e3, last)
+}
+
+fn main() -> ExitCode {
+    let mut args = std::env::args_os().skip(1);
+    let (Some(path), None) = (args.next(), args.next()) else {
+        eprintln!(
+            "usage: trace PATH.json.gz   (a josephg/editing-traces file, sequential or concurrent)"
+        );
+        return ExitCode::from(2);
+    };
+    let trace = match trace::load(Path::new(&path)) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&trace) {
+        Ok(report) => {
+            let ok = report.ok;
+            match serde_json::to_string(&report) {
+                Ok(line) => println!("{line}"),
+                Err(e) => {
+                    eprintln!("error: cannot serialise the report: {e}");
+                    return ExitCode::from(1);
+                }
+            }
+            for e in &report.errors {
+                eprintln!("error: {}: {e}", trace.name);
+            }
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("error: replay failed: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(trace: &trace::Trace) -> Result<Report, trace::TraceError> {
+    let mut errors = Vec::new();
+
+    // The replay. Memory: live heap bytes after minus before, the trace
+    // being loaded already; the replay's own bookkeeping is freed by then.
+    let (apply_ms, replayed) = measure(|| {
+        let before = ALLOC.allocated();
+        let docs = trace::replay(trace);
+        let after = ALLOC.allocated();
+        docs.map(|d| (d, after.saturating_sub(before)))
+    });
+    let (docs, memory_bytes) = replayed?;
+    let heap_bytes = docs.iter().map(Doc::heap_bytes).sum();
+    let Some(doc) = docs.first() else {
+        return Err(trace::TraceError("the trace has no agents".into()));
+    };
+    let text = doc.text();
+    if text != trace.end_content {
+        errors.push(format!(
+            "final text differs from endContent ({} chars, expected {}; first difference at char {})",
+            doc.len(),
+            trace.end_content.chars().count(),
+            first_difference(&text, &trace.end_content)
+        ));
+    }
+    for (k, other) in docs.iter().enumerate().skip(1) {
+        if other.text() != text {
+            errors.push(format!(
+                "replica {} did not converge with replica 1 after the final merge",
+                k + 1
+            ));
+        }
+    }
+
+    // Fresh replica ids for the decoded copy and the merge target.
+    let fresh = trace.num_agents as u64 + 1;
+
+    let (encode_ms, bytes) = measure(|| doc.encode());
+    let (decode_ms, decoded) =
+        measure(|| Doc::decode(&bytes, ReplicaId(fresh + 1)).map(|d| d.text()));
+    match decoded {
+        Ok(t) if t == text => {}
+        Ok(t) => errors.push(format!(
+            "text after encode/decode differs ({} chars; first difference at char {})",
+            t.chars().count(),
+            first_difference(&t, &text)
+        )),
+        Err(e) => errors.push(format!("Doc::decode of Doc::encode failed: {e}")),
+    }
+
+    let delta = doc.delta_since(&VersionVector::new());
+    let delta_bytes = delta.encode().len();
+    let (merge_ms, merged) = measure(|| {
+        let mut other = Doc::new(ReplicaId(fresh));
+        other
+            .apply(&delta)
+            .map(|outcome| (outcome.pending, other.text()))
+    });
+    match merged {
+        Ok((0, t)) if t == text => {}
+        Ok((0, t)) => errors.push(format!(
+            "text after applying the full delta to an empty doc differs ({} chars; first difference at char {})",
+            t.chars().count(),
+            first_difference(&t, &text)
+        )),
+        Ok((pending, _)) => errors.push(format!("applying the full delta to an empty doc left {pending} ops pending")),
+        Err(e) => errors.push(format!("applying the full delta to an empty doc failed: {e}")),
+    }
+
+    Ok(Report {
+        trace: trace.name.clone(),
+        kind: trace.kind.as_str(),
+        ok: errors.is_empty(),
+        chars: doc.len(),
+        ops: trace.patch_count(),
+        txns: trace.txns.len(),
+        agents: trace.num_agents,
+        apply_ms,
+        encode_bytes: bytes.len(),
+        encode_ms,
+        decode_ms,
+        merge_ms,
+        delta_bytes,
+        memory_bytes,
+        heap_bytes,
+        errors,
+    })
+}
+
+/// Index (in chars) of the first character where `a` and `b` differ.
+fn first_difference(a: &str, b: &str) -> usize {
+    a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count()
+}
