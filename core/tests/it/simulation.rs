@@ -7,18 +7,18 @@
 //! A failure prints its seed; `QUIRE_SIM_TRACE=1` prints every action of a
 //! run, to replay it by hand.
 
+mod edits;
 mod merge_laws;
 mod mirror;
 mod regressions;
 
 use mirror::Mirror;
-use quire_core::{Change, Delta, Doc, EditError, ReplicaId, VersionVector};
+use quire_core::{Change, Delta, Doc, ReplicaId, VersionVector};
 use std::collections::BTreeMap;
 
 const REPLICAS: usize = 5;
 /// The replica whose `Change` events drive the mirror.
 const TRACKED: usize = 0;
-const YEAR_MS: u64 = 365 * 24 * 60 * 60 * 1000;
 const START_MS: u64 = 1_700_000_000_000;
 /// Messages in flight beyond this are dropped at random.
 const MAX_IN_FLIGHT: usize = 64;
@@ -44,7 +44,6 @@ const FRAGMENTS: &[&str] = &[
     "x😀y",
     "𝄞",
 ];
-const COUNTERS: &[&str] = &["likes", "views", "naïve", "🔥"];
 
 /// SplitMix64: small, fast and good enough for choosing actions.
 struct Rng(u64);
@@ -112,7 +111,6 @@ struct Sim {
     skew: Vec<u64>,
     mirror: Mirror,
     trace: bool,
-    applies: usize,
     /// `(replica, counter)` pairs that took a step large enough to saturate.
     saturated: std::collections::HashSet<(usize, &'static str)>,
 }
@@ -154,17 +152,6 @@ fn replica_ids(rng: &mut Rng) -> Vec<ReplicaId> {
     ids.into_iter().map(ReplicaId).collect()
 }
 
-/// UTF-16 offset of each char boundary of `text` (`len + 1` entries).
-fn utf16_offsets(text: &str) -> Vec<usize> {
-    let mut offsets = vec![0];
-    let mut at = 0;
-    for c in text.chars() {
-        at += c.len_utf16();
-        offsets.push(at);
-    }
-    offsets
-}
-
 /// Checks what must hold of every document at every point.
 fn check_doc(seed: u64, what: &str, doc: &Doc) -> String {
     let text = doc.text();
@@ -195,8 +182,7 @@ fn check_doc(seed: u64, what: &str, doc: &Doc) -> String {
 }
 
 impl Sim {
-    fn new(seed: u64, cfg: Config) -> Self {
-        let _ = cfg;
+    fn new(seed: u64) -> Self {
         let mut rng = Rng(seed);
         let ids = replica_ids(&mut rng);
         let docs: Vec<Doc> = ids
@@ -222,7 +208,6 @@ impl Sim {
             mirror: Mirror::new(""),
             saturated: std::collections::HashSet::new(),
             trace: std::env::var_os("QUIRE_SIM_TRACE").is_some(),
-            applies: 0,
         }
     }
 
@@ -250,217 +235,6 @@ impl Sim {
             }
         }
         self.settle();
-    }
-
-    fn random_text(&mut self, max_fragments: usize) -> String {
-        let n = if self.rng.percent(5) {
-            self.rng.range(10, 40)
-        } else {
-            self.rng.range(1, max_fragments)
-        };
-        (0..n).map(|_| *self.rng.pick(FRAGMENTS)).collect()
-    }
-
-    /// A local edit failed as expected: the document must be unchanged.
-    fn expect_refused(
-        &self,
-        i: usize,
-        before: &(String, VersionVector),
-        got: Result<(), EditError>,
-        want: EditError,
-    ) {
-        let seed = self.seed;
-        assert_eq!(got, Err(want), "seed {seed}: replica {i}");
-        assert_eq!(
-            self.docs[i].text(),
-            before.0,
-            "seed {seed}: refused edit changed the text"
-        );
-        assert_eq!(
-            self.docs[i].version(),
-            before.1,
-            "seed {seed}: refused edit changed the version"
-        );
-    }
-
-    fn insert(&mut self, i: usize, cfg: Config) {
-        let text = self.docs[i].text();
-        let offsets = utf16_offsets(&text);
-        let len = offsets.len() - 1;
-        let ins = self.random_text(cfg.max_fragments);
-        let before = (text, self.docs[i].version());
-        match self.rng.below(100) {
-            0..=2 => {
-                let at = len + 1 + self.rng.below(3);
-                self.trace(|| format!("d[{i}].insert({at}, {ins:?}) // out of bounds"));
-                let got = self.docs[i].insert(at, &ins);
-                self.expect_refused(i, &before, got, EditError::OutOfBounds { index: at, len });
-                return;
-            }
-            3..=5 => {
-                let inside: Vec<usize> = offsets
-                    .windows(2)
-                    .filter(|w| w[1] - w[0] == 2)
-                    .map(|w| w[0] + 1)
-                    .collect();
-                if !inside.is_empty() {
-                    let at = *self.rng.pick(&inside);
-                    self.trace(|| format!("d[{i}].insert_utf16({at}, {ins:?}) // inside a pair"));
-                    let got = self.docs[i].insert_utf16(at, &ins);
-                    self.expect_refused(
-                        i,
-                        &before,
-                        got,
-                        EditError::InsideSurrogatePair { index: at },
-                    );
-                    return;
-                }
-            }
-            _ => {}
-        }
-        let at = self.rng.below(len + 1);
-        let result = if self.rng.percent(25) {
-            self.trace(|| format!("d[{i}].insert_utf16({}, {ins:?})", offsets[at]));
-            self.docs[i].insert_utf16(offsets[at], &ins)
-        } else {
-            self.trace(|| format!("d[{i}].insert({at}, {ins:?})"));
-            self.docs[i].insert(at, &ins)
-        };
-        result.unwrap_or_else(|e| panic!("seed {}: insert at {at} of {len}: {e}", self.seed));
-        if i == TRACKED {
-            self.mirror.local_insert(at, &ins);
-        }
-        let after = check_doc(self.seed, "after insert", &self.docs[i]);
-        let mut want = before.0;
-        let byte = want.char_indices().nth(at).map_or(want.len(), |(b, _)| b);
-        want.insert_str(byte, &ins);
-        assert_eq!(after, want, "seed {}: local insert", self.seed);
-    }
-
-    fn delete(&mut self, i: usize) {
-        let text = self.docs[i].text();
-        let offsets = utf16_offsets(&text);
-        let len = offsets.len() - 1;
-        let before = (text, self.docs[i].version());
-        if self.rng.percent(3) {
-            let at = self.rng.below(len + 1);
-            let n = len - at + 1 + self.rng.below(3);
-            self.trace(|| format!("d[{i}].delete({at}, {n}) // out of bounds"));
-            let got = self.docs[i].delete(at, n);
-            assert!(
-                matches!(got, Err(EditError::OutOfBounds { .. })),
-                "seed {}: {got:?}",
-                self.seed
-            );
-            let want = got.clone().unwrap_err();
-            self.expect_refused(i, &before, got, want);
-            return;
-        }
-        if len == 0 {
-            return;
-        }
-        let at = self.rng.below(len);
-        let n = match self.rng.below(10) {
-            0..=6 => self.rng.range(1, 4),
-            7 | 8 => self.rng.range(1, 20),
-            _ => self.rng.range(1, len - at),
-        }
-        .min(len - at);
-        if self.rng.percent(3) {
-            let inside: Vec<usize> = offsets
-                .windows(2)
-                .filter(|w| w[1] - w[0] == 2)
-                .map(|w| w[0] + 1)
-                .collect();
-            if !inside.is_empty() {
-                let bad = *self.rng.pick(&inside);
-                let (start, units) = if self.rng.percent(50) {
-                    (bad, offsets[len] - bad)
-                } else {
-                    (offsets[at].min(bad), bad - offsets[at].min(bad))
-                };
-                self.trace(|| format!("d[{i}].delete_utf16({start}, {units}) // inside a pair"));
-                let got = self.docs[i].delete_utf16(start, units);
-                self.expect_refused(
-                    i,
-                    &before,
-                    got,
-                    EditError::InsideSurrogatePair { index: bad },
-                );
-                return;
-            }
-        }
-        let result = if self.rng.percent(25) {
-            let (start, units) = (offsets[at], offsets[at + n] - offsets[at]);
-            self.trace(|| format!("d[{i}].delete_utf16({start}, {units})"));
-            self.docs[i].delete_utf16(start, units)
-        } else {
-            self.trace(|| format!("d[{i}].delete({at}, {n})"));
-            self.docs[i].delete(at, n)
-        };
-        result.unwrap_or_else(|e| panic!("seed {}: delete {at}+{n} of {len}: {e}", self.seed));
-        if i == TRACKED {
-            self.mirror.local_delete(at, n);
-        }
-        let after = check_doc(self.seed, "after delete", &self.docs[i]);
-        let want: String = before
-            .0
-            .chars()
-            .take(at)
-            .chain(before.0.chars().skip(at + n))
-            .collect();
-        assert_eq!(after, want, "seed {}: local delete", self.seed);
-    }
-
-    fn set_title(&mut self, i: usize) {
-        let title = if self.rng.percent(10) {
-            String::new()
-        } else {
-            self.random_text(3)
-        };
-        let mut now = self.now + self.skew[i];
-        match self.rng.below(10) {
-            0 => now += YEAR_MS,
-            1 => now -= self.rng.below(3_600_000) as u64,
-            _ => {}
-        }
-        self.trace(|| format!("d[{i}].set_title({title:?}, {now})"));
-        self.docs[i]
-            .set_title(&title, now)
-            .unwrap_or_else(|e| panic!("seed {}: set_title: {e}", self.seed));
-        assert_eq!(
-            self.docs[i].title(),
-            title,
-            "seed {}: a local title write must win locally",
-            self.seed
-        );
-    }
-
-    fn increment(&mut self, i: usize) {
-        let name = *self.rng.pick(COUNTERS);
-        let by = match self.rng.below(20) {
-            0 => i64::MAX,
-            1 => i64::MIN,
-            _ => self.rng.below(11) as i64 - 5,
-        };
-        let before = self.docs[i].counter(name);
-        self.trace(|| format!("d[{i}].increment({name:?}, {by})"));
-        self.docs[i]
-            .increment(name, by)
-            .unwrap_or_else(|e| panic!("seed {}: increment: {e}", self.seed));
-        // Totals saturate per replica (defined overflow behaviour), so the
-        // exact sum only holds while no huge step has touched the counter.
-        if by.unsigned_abs() >= 1000 {
-            self.saturated.insert((i, name));
-        }
-        if !self.saturated.contains(&(i, name)) && before.unsigned_abs() < (1 << 60) {
-            assert_eq!(
-                self.docs[i].counter(name),
-                before + by,
-                "seed {}: local increment",
-                self.seed
-            );
-        }
     }
 
     fn other(&mut self, i: usize) -> usize {
@@ -546,7 +320,6 @@ impl Sim {
     /// Applies a delta and checks the invariants (and the mirror).
     fn apply(&mut self, i: usize, delta: &Delta) {
         let seed = self.seed;
-        self.applies += 1;
         let before_version = self.docs[i].version();
         let before_title = self.docs[i].title().to_owned();
         let before_counters = self.docs[i].counters();
@@ -762,11 +535,17 @@ impl Sim {
     }
 }
 
-fn simulate(seed: u64, cfg: Config) -> usize {
+fn simulate(seed: u64, cfg: Config) {
     let _guard = SeedGuard(seed);
-    let mut sim = Sim::new(seed, cfg);
-    sim.run(cfg);
-    sim.applies
+    Sim::new(seed).run(cfg);
+}
+
+/// A `u64` from the environment, or `default`.
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
 }
 
 #[test]
@@ -794,13 +573,11 @@ fn many_seeds_converge() {
 }
 
 #[test]
-#[ignore = "soak: minutes; run with --ignored"]
+#[ignore = "soak: ~20 min in debug, ~3 min in release; run with --ignored"]
 fn soak_many_seeds_converge() {
-    let from: u64 = std::env::var("QUIRE_SOAK_FROM")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1_000);
-    for seed in from..from + 5_000 {
+    // QUIRE_SOAK_FROM and QUIRE_SOAK_SEEDS pick another range of seeds.
+    let from = env_u64("QUIRE_SOAK_FROM", 1_000);
+    for seed in from..from + env_u64("QUIRE_SOAK_SEEDS", 2_000) {
         simulate(
             seed,
             Config {
