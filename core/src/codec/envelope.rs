@@ -23,6 +23,8 @@ pub(crate) const FORMAT_VERSION: u8 = 1;
 pub(crate) const KIND_DOC: u8 = 1;
 /// Kind byte of an encoded delta (`Delta::encode`).
 pub(crate) const KIND_DELTA: u8 = 2;
+/// Object kind: a version vector.
+pub(crate) const KIND_VERSION: u8 = 3;
 
 /// Magic, version and kind.
 pub(crate) const HEADER_LEN: usize = MAGIC.len() + 2;

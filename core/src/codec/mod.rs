@@ -5,7 +5,9 @@ mod doc;
 pub(crate) mod envelope;
 mod error;
 pub(crate) mod reader;
+pub(crate) mod version;
 pub(crate) mod writer;
 
 pub use delta::{MAX_DELTA_REPLICAS, MAX_INSERT_BYTES};
 pub use error::DecodeError;
+pub use version::MAX_VERSION_REPLICAS;

@@ -1,0 +1,1 @@
+//! WebAssembly bindings of Quire (being built by the wasm issue).
