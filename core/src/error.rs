@@ -64,6 +64,14 @@ pub enum ApplyError {
         /// The first id of the offending operation.
         id: OpId,
     },
+    /// Some operations depend on operations the document does not have
+    /// (returned only by `Doc::apply_complete`). Send the missing
+    /// dependencies first.
+    #[error("{waiting} operation(s) depend on operations this document lacks")]
+    MissingDependencies {
+        /// How many operations could not be applied.
+        waiting: usize,
+    },
     /// Too many operations wait for missing dependencies. Resync with
     /// `delta_since` from a peer that has them.
     #[error("too many pending operations (limit {limit})")]

@@ -60,6 +60,7 @@ mod delta;
 mod doc;
 mod error;
 pub mod ids;
+pub mod sync;
 pub mod version;
 
 pub use codec::DecodeError;

@@ -118,16 +118,36 @@ impl Doc {
     /// whose dependencies are missing wait (bounded) until they arrive. On
     /// error nothing changed.
     pub fn apply(&mut self, delta: &Delta) -> Result<ApplyOutcome, ApplyError> {
+        self.apply_inner(delta, false)
+    }
+
+    /// Integrates a delta only if every one of its operations can be
+    /// applied now; otherwise fails with [`ApplyError::MissingDependencies`]
+    /// and nothing changed. For a server, which must never store or forward
+    /// what it cannot integrate.
+    pub fn apply_complete(&mut self, delta: &Delta) -> Result<ApplyOutcome, ApplyError> {
+        self.apply_inner(delta, true)
+    }
+
+    fn apply_inner(&mut self, delta: &Delta, complete: bool) -> Result<ApplyOutcome, ApplyError> {
         validate(delta)?;
         let pending = core::mem::take(&mut self.pending);
-        let planned = match self.plan(delta, &pending) {
+        let planned = self.plan(delta, &pending).and_then(|(steps, leftover)| {
+            if complete && leftover.len() > pending.len() {
+                Err(ApplyError::MissingDependencies {
+                    waiting: leftover.len() - pending.len(),
+                })
+            } else {
+                Ok((steps, leftover))
+            }
+        });
+        let (steps, leftover) = match planned {
             Ok(p) => p,
             Err(e) => {
                 self.pending = pending;
                 return Err(e);
             }
         };
-        let (steps, leftover) = planned;
         let outcome = self.execute(&steps, leftover);
         Ok(outcome)
     }
