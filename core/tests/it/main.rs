@@ -3,4 +3,5 @@
 
 mod hostile;
 mod simulation;
+mod sync;
 mod vectors;
