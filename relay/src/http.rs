@@ -1,0 +1,126 @@
+//! HTTP routes: the WebSocket endpoint, health, status, metrics, document
+//! reads and static files.
+
+use std::sync::Arc;
+
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use quire_core::sync::validate_doc_id;
+use serde_json::json;
+use tower_http::services::ServeDir;
+
+use crate::room::{materialise, Command, DocView};
+use crate::state::Shared;
+
+/// WebSocket read buffer per connection (tungstenite's default is 128 KiB).
+const READ_BUFFER: usize = 4096;
+/// Bytes buffered before a write is flushed to the socket.
+const WRITE_BUFFER: usize = 4096;
+
+/// The relay's routes over `shared`.
+pub fn router(shared: Arc<Shared>) -> Router {
+    let mut app = Router::new()
+        .route("/ws/{doc_id}", get(websocket))
+        .route("/health", get(health))
+        .route("/status", get(status))
+        .route("/docs/{doc_id}", get(document))
+        .route("/metrics", get(metrics));
+    // A missing directory only makes its files 404.
+    if let Some(pkg) = &shared.settings.pkg {
+        app = app.nest_service("/pkg", ServeDir::new(pkg));
+    }
+    if let Some(www) = &shared.settings.www {
+        app = app.fallback_service(ServeDir::new(www));
+    }
+    app.with_state(shared)
+}
+
+async fn websocket(
+    State(shared): State<Arc<Shared>>,
+    Path(doc_id): Path<String>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let max = shared.settings.max_message;
+    let guard = shared.try_connect();
+    ws.max_message_size(max)
+        .max_frame_size(max)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .on_upgrade(move |socket| crate::conn::serve(socket, doc_id, shared, guard))
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn status(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
+    let documents: Vec<_> = shared
+        .documents()
+        .into_iter()
+        .map(|(id, clients, server_seq)| json!({ "id": id, "clients": clients, "server_seq": server_seq }))
+        .collect();
+    Json(json!({
+        "connections": shared.connections(),
+        "documents": documents,
+    }))
+}
+
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        shared.metrics.render(),
+    )
+        .into_response()
+}
+
+fn json_error(status: StatusCode, message: String) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+async fn document(State(shared): State<Arc<Shared>>, Path(doc_id): Path<String>) -> Response {
+    if let Err(e) = validate_doc_id(&doc_id) {
+        return json_error(StatusCode::BAD_REQUEST, e.to_string());
+    }
+    match read_document(&shared, &doc_id).await {
+        Ok(Some(view)) => Json(view).into_response(),
+        Ok(None) => json_error(StatusCode::NOT_FOUND, format!("no document {doc_id:?}")),
+        Err(e) => json_error(StatusCode::INTERNAL_SERVER_ERROR, e),
+    }
+}
+
+/// Asks the loaded room, else reads the store without loading a room (a
+/// read must not keep a document in memory).
+async fn read_document(shared: &Arc<Shared>, doc_id: &str) -> Result<Option<DocView>, String> {
+    if let Some(room) = shared.loaded_room(doc_id) {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        if room.tx.send(Command::Read { reply }).await.is_ok() {
+            if let Ok(view) = answer.await {
+                return view;
+            }
+        }
+        // The room unloaded meanwhile: its state is in the store.
+    }
+    let store = Arc::clone(shared.writer.store());
+    let id = doc_id.to_owned();
+    let stored = tokio::task::spawn_blocking(move || store.load(&id))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let Some(stored) = stored else {
+        return Ok(None);
+    };
+    let (doc, seq) = materialise(&stored)?;
+    Ok(Some(DocView {
+        title: doc.title().to_owned(),
+        text: doc.text(),
+        counters: doc.counters(),
+        server_seq: seq,
+    }))
+}

@@ -1,0 +1,49 @@
+//! `quire-relay`: WebSocket fan-out, server sequencing, offline replay and
+//! durable storage for Quire documents.
+//!
+//! Patterns (mini-redis style, one file each):
+//! - [`conn`]: one type owns a socket, generic over `Sink`/`Stream`.
+//! - [`buffer`]: the bounded per-connection send queue (overflow closes
+//!   with a resync code, never skips a delta).
+//! - [`room`]: one task per document; server sequencing, pipelined group
+//!   commits, catch-up, fan-out, compaction.
+//! - [`store`]: the storage boundary and its group-commit writer.
+//! - [`http`]: routes; [`metrics`]: Prometheus; [`config`]: flags and env.
+
+pub mod buffer;
+pub mod config;
+pub mod conn;
+pub mod http;
+pub mod metrics;
+pub mod room;
+pub mod state;
+pub mod store;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use config::{Config, Settings};
+pub use state::Shared;
+
+/// How long shutdown waits for rooms to drain their commits and close.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Serves the relay on `listener` until `shutdown` resolves; then closes
+/// every connection with 1001 after the pending commits are acknowledged.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = http::router(Arc::clone(&shared));
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        shared.begin_shutdown();
+        shared.wait_rooms_closed(SHUTDOWN_GRACE).await;
+    };
+    axum::serve(listener, app)
+        .with_graceful_shutdown(signal)
+        .await
+}
