@@ -77,29 +77,48 @@ fi
 has_wasm_target || die "missing prerequisite: Rust target $wasm_target"
 ok "target $wasm_target"
 
-# --- Added by later issues --------------------------------------------------
-#
-# TODO(wasm issue): pinned wasm-bindgen-cli. Its version must equal the exact
-# `wasm-bindgen = "=X.Y.Z"` pin in wasm/Cargo.toml (STYLE.md). Read the pin
-# from wasm/Cargo.toml rather than repeating it here, then:
-#   if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $pin" ]]; then
-#       cargo install wasm-bindgen-cli --version "$pin" --locked
-#   fi
-#   check again, die naming wasm-bindgen-cli $pin if still wrong.
-#
-# TODO(wasm issue): Node and npm deps. Require node >= 20 and npm (die naming
-# them if absent: CI provides them, they are not installed here), then
-# `npm ci` in each directory with a package-lock.json (wasm/, www/, bench).
-#
-# TODO(demo/e2e issue): Chromium for the headless end-to-end test, from
-# Debian's packages (apt_install runs apt-get update first, needs root):
-#   if ! have chromium || ! have chromedriver; then
-#       apt_install chromium chromium-driver
-#   fi
-#   have chromium || die "missing prerequisite: chromium"
-#
-# TODO(relay cluster issue): redis-server for the cluster-mode tests:
-#   have redis-server || apt_install redis-server
-#   have redis-server || die "missing prerequisite: redis-server"
+# --- wasm-bindgen-cli, pinned ---------------------------------------------
+# Its version must equal the exact `wasm-bindgen = "=X.Y.Z"` pin of
+# wasm/Cargo.toml (the CLI and the library must match byte for byte).
+pin=$(sed -n 's/^wasm-bindgen = { *version = "=\([0-9.]*\)".*/\1/p; s/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' wasm/Cargo.toml | head -n1)
+[[ -n "$pin" ]] || die "wasm/Cargo.toml has no exact wasm-bindgen pin (wasm-bindgen = \"=X.Y.Z\")"
+if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $pin" ]]; then
+    echo "installing wasm-bindgen-cli $pin (about 2 minutes)"
+    cargo install wasm-bindgen-cli --version "=$pin"
+fi
+[[ "$(wasm-bindgen --version 2>/dev/null)" == "wasm-bindgen $pin" ]] ||
+    die "missing prerequisite: wasm-bindgen-cli $pin on PATH (cargo install wasm-bindgen-cli --version =$pin)"
+ok "wasm-bindgen $pin"
+
+# `setup.sh --run` stops here: the main job (scripts/run) needs no Node
+# packages and no browser.
+if [[ "${1:-}" == "--run" ]]; then
+    echo "setup: prerequisites of scripts/run present"
+    exit 0
+fi
+
+# --- Node and npm (provided by the machine, not installed here) -------------
+have node || die "missing prerequisite: node >= 20 (https://nodejs.org or apt-get install nodejs)"
+have npm || die "missing prerequisite: npm (comes with Node)"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+(( node_major >= 20 )) || die "missing prerequisite: node >= 20 (found $(node --version))"
+ok "node $(node --version), npm $(npm --version)"
+
+# npm dependencies of every package with a lockfile (only when out of date).
+for lock in wasm/package-lock.json e2e/package-lock.json; do
+    dir=$(dirname "$lock")
+    [[ -f "$lock" ]] || continue
+    if [[ ! -d "$dir/node_modules" || "$lock" -nt "$dir/node_modules/.package-lock.json" ]]; then
+        (cd "$dir" && npm ci --no-audit --no-fund)
+    fi
+    ok "npm dependencies of $dir"
+done
+
+# --- Chromium for the browser tests (Debian's package) ----------------------
+if ! have chromium; then
+    apt_install chromium
+fi
+have chromium || die "missing prerequisite: chromium (apt-get install -y chromium)"
+ok "$(chromium --version 2>/dev/null | head -n1)"
 
 echo "setup: all prerequisites present"
