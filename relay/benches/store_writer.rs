@@ -1,0 +1,2 @@
+//! Appends per second through the group-commit writer on redb.
+fn main() {}
