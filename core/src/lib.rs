@@ -60,12 +60,16 @@ mod delta;
 mod doc;
 mod error;
 pub mod ids;
+pub mod presence;
 pub mod sync;
+mod undo;
 pub mod version;
 
 pub use codec::DecodeError;
 pub use delta::Delta;
+pub use doc::{Anchor, LineCol, Side};
 pub use doc::{ApplyOutcome, Change, Doc, DocOptions, Snapshot, MAX_COUNTER_NAME, MAX_TITLE};
 pub use error::{ApplyError, EditError};
 pub use ids::{OpId, ReplicaId, Seq};
+pub use undo::{UndoManager, UndoOptions};
 pub use version::VersionVector;

@@ -1,6 +1,7 @@
 //! A document: title (LWW register), body (RGA text) and named PN counters,
 //! with the history needed to send any peer what it lacks.
 
+mod anchor;
 mod apply;
 mod log;
 
@@ -15,6 +16,7 @@ use crate::ids::{OpId, ReplicaId, Seq, MAX_LAMPORT, MAX_SEQ};
 use crate::version::VersionVector;
 use std::collections::{BTreeMap, HashMap};
 
+pub use anchor::{Anchor, LineCol, Side};
 pub use apply::{ApplyOutcome, Change};
 pub(crate) use log::{merge_deletes, AgentLog, CounterOp, LogKind, LogOp, TitleOp};
 

@@ -11,6 +11,7 @@
 //! in other RGA and YATA editors), so edits that other replicas see as
 //! concurrent only meet when they really are at the same place.
 
+pub(crate) mod anchor;
 mod index;
 pub(crate) mod span;
 mod tree;
