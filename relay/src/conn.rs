@@ -359,3 +359,85 @@ fn is_too_large(e: &(dyn std::error::Error + 'static)) -> bool {
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use quire_core::sync::Hello;
+    use quire_core::{ReplicaId, VersionVector};
+    use tokio::sync::mpsc;
+
+    use super::*;
+    use crate::store::MemoryStore;
+
+    /// One end of an in-memory WebSocket.
+    struct ChannelSocket {
+        rx: mpsc::UnboundedReceiver<WsMessage>,
+        tx: mpsc::UnboundedSender<WsMessage>,
+    }
+
+    impl Stream for ChannelSocket {
+        type Item = Result<WsMessage, std::io::Error>;
+        fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+            self.rx.poll_recv(cx).map(|m| m.map(Ok))
+        }
+    }
+
+    impl Sink<WsMessage> for ChannelSocket {
+        type Error = std::io::Error;
+        fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+        fn start_send(self: Pin<&mut Self>, item: WsMessage) -> Result<(), Self::Error> {
+            self.tx
+                .send(item)
+                .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_client_is_pinged_then_closed_with_heartbeat_timeout() {
+        let settings = crate::Settings::default();
+        let shared = Shared::new(settings, Arc::new(MemoryStore::new())).unwrap();
+        let (to_server, rx) = mpsc::unbounded_channel();
+        let (tx, mut from_server) = mpsc::unbounded_channel();
+        let guard = shared.try_connect();
+        let task = tokio::spawn(serve(ChannelSocket { rx, tx }, "doc".into(), shared, guard));
+        let hello = Message::Hello(Hello {
+            doc_id: "doc".into(),
+            replica: ReplicaId(1),
+            version: VersionVector::new(),
+            resume: None,
+            token: None,
+        });
+        to_server
+            .send(WsMessage::Binary(hello.encode().into()))
+            .unwrap();
+        let started = tokio::time::Instant::now();
+        let mut pings = 0;
+        let code = loop {
+            match from_server.recv().await.unwrap() {
+                WsMessage::Binary(b) => {
+                    if let Message::Ping { .. } = Message::decode(&b).unwrap() {
+                        pings += 1;
+                    }
+                }
+                WsMessage::Close(frame) => break frame.unwrap().code,
+                _ => {}
+            }
+        };
+        assert_eq!(code, close::HEARTBEAT_TIMEOUT);
+        // Pings at 15 s and 30 s; closed at 45 s of silence.
+        assert_eq!(pings, 2);
+        assert!(started.elapsed() >= Duration::from_secs(45));
+        task.await.unwrap();
+    }
+}
