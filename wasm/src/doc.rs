@@ -1,0 +1,337 @@
+//! The `Doc` class: one-line methods over `quire_core::Doc`, plus change
+//! listeners (the core reports remote changes; local ones are the call's own
+//! arguments).
+
+use crate::convert;
+use crate::error::{code, Error};
+use js_sys::{Array, Function};
+use quire_core::{ApplyOutcome, VersionVector};
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::{Rc, Weak};
+use wasm_bindgen::prelude::*;
+
+type CoreDoc = quire_core::Doc;
+
+#[derive(Default)]
+struct Listeners {
+    next_id: u32,
+    list: Vec<(u32, Function)>,
+}
+
+/// A document: title, text and counters, with its history.
+#[wasm_bindgen]
+pub struct Doc {
+    // Shared so that a `SyncClient` can drive the same document.
+    core: Rc<RefCell<CoreDoc>>,
+    listeners: Rc<RefCell<Listeners>>,
+}
+
+impl fmt::Debug for Doc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Doc").finish_non_exhaustive()
+    }
+}
+
+fn busy() -> Error {
+    Error::new(
+        code::BUSY,
+        "the document is in use by a call that has not returned",
+    )
+}
+
+impl Doc {
+    fn wrap(core: CoreDoc) -> Doc {
+        Doc {
+            core: Rc::new(RefCell::new(core)),
+            listeners: Rc::default(),
+        }
+    }
+
+    /// The core document, shared with other bindings (e.g. `SyncClient`).
+    pub(crate) fn core(&self) -> Rc<RefCell<CoreDoc>> {
+        Rc::clone(&self.core)
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&CoreDoc) -> T) -> Result<T, Error> {
+        Ok(f(&*self.core.try_borrow().map_err(|_| busy())?))
+    }
+
+    fn with_mut<T, E: Into<Error>>(
+        &self,
+        f: impl FnOnce(&mut CoreDoc) -> Result<T, E>,
+    ) -> Result<T, Error> {
+        f(&mut *self.core.try_borrow_mut().map_err(|_| busy())?).map_err(Into::into)
+    }
+
+    fn listening(&self) -> bool {
+        self.listeners
+            .try_borrow()
+            .is_ok_and(|l| !l.list.is_empty())
+    }
+
+    /// Calls every listener (after the core borrow is released, so listeners
+    /// may use the document). A listener's exception is rethrown once all
+    /// listeners ran; the change itself stands.
+    fn emit(&self, origin: &str, changes: Array) -> Result<(), JsValue> {
+        if changes.length() == 0 {
+            return Ok(());
+        }
+        let targets: Vec<Function> = match self.listeners.try_borrow() {
+            Ok(l) => l.list.iter().map(|(_, f)| f.clone()).collect(),
+            Err(_) => return Ok(()),
+        };
+        let event = convert::event(origin, changes);
+        let mut first_error = None;
+        for f in targets {
+            if let Err(e) = f.call1(&JsValue::UNDEFINED, &event) {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    fn emit_one(&self, origin: &str, change: impl FnOnce() -> JsValue) -> Result<(), JsValue> {
+        if !self.listening() {
+            return Ok(());
+        }
+        self.emit(origin, Array::of1(&change()))
+    }
+
+    /// Tells listeners about a local text edit of `len()` UTF-16 code units
+    /// (nothing for an empty one).
+    fn emit_text(
+        &self,
+        kind: &str,
+        index: usize,
+        len: impl FnOnce() -> usize,
+    ) -> Result<(), JsValue> {
+        if !self.listening() {
+            return Ok(());
+        }
+        match len() {
+            0 => Ok(()),
+            n => self.emit("local", Array::of1(&convert::text_change(kind, index, n))),
+        }
+    }
+
+    /// Applies an encoded delta from a peer and tells the listeners.
+    pub(crate) fn apply_remote(&self, bytes: &[u8]) -> Result<ApplyOutcome, JsValue> {
+        let outcome = self.with_mut(|d| d.apply_encoded(bytes))?;
+        self.emit_remote(&outcome)?;
+        Ok(outcome)
+    }
+
+    /// Tells the listeners about remote changes already applied to the
+    /// core (by `apply_remote`, or by a `SyncClient`'s session).
+    pub(crate) fn emit_remote(&self, outcome: &ApplyOutcome) -> Result<(), JsValue> {
+        if !outcome.changes.is_empty() && self.listening() {
+            let changes: Array = outcome.changes.iter().filter_map(convert::change).collect();
+            self.emit("remote", changes)?;
+        }
+        Ok(())
+    }
+
+    /// Another handle on this document and its listeners (for `SyncClient`).
+    pub(crate) fn share(&self) -> Doc {
+        Doc {
+            core: Rc::clone(&self.core),
+            listeners: Rc::clone(&self.listeners),
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl Doc {
+    /// An empty document. `options.replicaId` (bigint or decimal string)
+    /// names this replica; by default it is random. Two live replicas must
+    /// never share an id.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_optional_param_type = "DocOptions")] options: JsValue,
+    ) -> Result<Doc, JsValue> {
+        let replica = replica(&options)?;
+        Ok(Doc::wrap(CoreDoc::new(replica)))
+    }
+
+    /// Decodes a document produced by `encode()`; edits made from now on
+    /// belong to `options.replicaId` (random by default).
+    pub fn decode(
+        bytes: &[u8],
+        #[wasm_bindgen(unchecked_optional_param_type = "DocOptions")] options: JsValue,
+    ) -> Result<Doc, JsValue> {
+        let replica = replica(&options)?;
+        let core = CoreDoc::decode(bytes, replica).map_err(Error::from)?;
+        Ok(Doc::wrap(core))
+    }
+
+    /// This replica's id.
+    #[wasm_bindgen(getter, js_name = replicaId)]
+    pub fn replica_id(&self) -> Result<JsValue, JsValue> {
+        Ok(convert::replica_to_js(self.with(CoreDoc::replica)?))
+    }
+
+    /// Inserts `text` at a UTF-16 code-unit `index` (like
+    /// `textarea.selectionStart`).
+    pub fn insert(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] index: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+    ) -> Result<(), JsValue> {
+        let index = convert::index(&index, "index")?;
+        let text = convert::text(&text, "text")?;
+        self.with_mut(|d| d.insert_utf16(index, &text))?;
+        self.emit_text("insert", index, || text.encode_utf16().count())
+    }
+
+    /// Deletes `length` UTF-16 code units from `index`.
+    pub fn delete(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] index: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] length: JsValue,
+    ) -> Result<(), JsValue> {
+        let index = convert::index(&index, "index")?;
+        let length = convert::index(&length, "length")?;
+        self.with_mut(|d| d.delete_utf16(index, length))?;
+        self.emit_text("delete", index, || length)
+    }
+
+    /// The body text.
+    pub fn text(&self) -> Result<String, JsValue> {
+        Ok(self.with(CoreDoc::text)?)
+    }
+
+    /// Length of the text in UTF-16 code units (like `String.length`).
+    #[wasm_bindgen(getter)]
+    pub fn length(&self) -> Result<usize, JsValue> {
+        Ok(self.with(CoreDoc::len_utf16)?)
+    }
+
+    /// Sets the title (last writer wins, stamped with `Date.now()`).
+    #[wasm_bindgen(js_name = setTitle)]
+    pub fn set_title(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] title: JsValue,
+    ) -> Result<(), JsValue> {
+        let title = convert::text(&title, "title")?;
+        let now_ms = js_sys::Date::now() as u64;
+        self.with_mut(|d| d.set_title(&title, now_ms))?;
+        self.emit_one("local", convert::title_change)
+    }
+
+    /// The title.
+    #[wasm_bindgen(getter)]
+    pub fn title(&self) -> Result<String, JsValue> {
+        Ok(self.with(|d| d.title().to_owned())?)
+    }
+
+    /// Adds `by` (default 1; negative decrements) to the counter `name`.
+    pub fn increment(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "number")] by: JsValue,
+    ) -> Result<(), JsValue> {
+        let name = convert::text(&name, "counter name")?;
+        let by = convert::amount(&by)?;
+        self.with_mut(|d| d.increment(&name, by))?;
+        self.emit_one("local", || convert::counter_change(&name))
+    }
+
+    /// The value of counter `name` (0 if never touched). Exact up to
+    /// `Number.MAX_SAFE_INTEGER`.
+    pub fn counter(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<f64, JsValue> {
+        let name = convert::text(&name, "counter name")?;
+        Ok(self.with(|d| d.counter(&name))? as f64)
+    }
+
+    /// The encoded version vector: what this document holds.
+    pub fn version(&self) -> Result<Vec<u8>, JsValue> {
+        Ok(self.with(|d| d.version().encode())?)
+    }
+
+    /// An encoded delta of everything a peer at version `since` (from
+    /// `version()`) lacks; everything when `since` is omitted.
+    #[wasm_bindgen(js_name = encodeDelta)]
+    pub fn encode_delta(&self, since: Option<Vec<u8>>) -> Result<Vec<u8>, JsValue> {
+        let since = match since {
+            Some(b) => VersionVector::decode(&b).map_err(Error::from)?,
+            None => VersionVector::new(),
+        };
+        Ok(self.with(|d| d.delta_since(&since).encode())?)
+    }
+
+    /// Integrates an encoded delta, in any order, any number of times.
+    /// Throws (and changes nothing) on invalid input.
+    #[wasm_bindgen(js_name = applyDelta, unchecked_return_type = "ApplyResult")]
+    pub fn apply_delta(&self, bytes: &[u8]) -> Result<JsValue, JsValue> {
+        Ok(convert::outcome(&self.apply_remote(bytes)?))
+    }
+
+    /// Operations waiting for missing dependencies.
+    #[wasm_bindgen(getter)]
+    pub fn pending(&self) -> Result<usize, JsValue> {
+        Ok(self.with(CoreDoc::pending)?)
+    }
+
+    /// The whole document with its history (canonical: equal histories
+    /// encode to equal bytes).
+    pub fn encode(&self) -> Result<Vec<u8>, JsValue> {
+        Ok(self.with(CoreDoc::encode)?)
+    }
+
+    /// `{ title, text, counters, version }`.
+    #[wasm_bindgen(unchecked_return_type = "Snapshot")]
+    pub fn snapshot(&self) -> Result<JsValue, JsValue> {
+        Ok(convert::snapshot(&self.with(CoreDoc::snapshot)?))
+    }
+
+    /// Calls `listener` after every change, local or remote; returns a
+    /// function that unsubscribes it.
+    #[wasm_bindgen(js_name = onChange, unchecked_return_type = "() => void")]
+    pub fn on_change(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(event: ChangeEvent) => void")] listener: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let listener: Function = listener
+            .dyn_into()
+            .map_err(|_| Error::invalid_argument("listener must be a function"))?;
+        // Remote change positions cost a tree walk: only while listened to.
+        self.with_mut(|d| {
+            d.set_track_changes(true);
+            Ok::<_, Error>(())
+        })?;
+        let mut l = self.listeners.try_borrow_mut().map_err(|_| busy())?;
+        let id = l.next_id;
+        l.next_id = l.next_id.wrapping_add(1);
+        l.list.push((id, listener));
+        let listeners = Rc::downgrade(&self.listeners);
+        let core = Rc::downgrade(&self.core);
+        let off = Closure::<dyn FnMut()>::new(move || unsubscribe(&listeners, &core, id));
+        Ok(off.into_js_value())
+    }
+}
+
+fn replica(options: &JsValue) -> Result<quire_core::ReplicaId, Error> {
+    match convert::replica_option(options)? {
+        Some(r) => Ok(r),
+        None => convert::random_replica(),
+    }
+}
+
+fn unsubscribe(listeners: &Weak<RefCell<Listeners>>, core: &Weak<RefCell<CoreDoc>>, id: u32) {
+    let Some(listeners) = listeners.upgrade() else {
+        return;
+    };
+    let Ok(mut l) = listeners.try_borrow_mut() else {
+        return;
+    };
+    l.list.retain(|(i, _)| *i != id);
+    if l.list.is_empty() {
+        if let Some(Ok(mut d)) = core.upgrade().as_deref().map(RefCell::try_borrow_mut) {
+            d.set_track_changes(false);
+        }
+    }
+}
