@@ -13,8 +13,10 @@
 mod convert;
 mod doc;
 mod error;
+mod sync_client;
 
 pub use doc::Doc;
+pub use sync_client::SyncClient;
 
 use wasm_bindgen::prelude::*;
 
