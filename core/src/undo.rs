@@ -185,10 +185,27 @@ impl UndoManager {
     fn revert(&mut self, doc: &mut Doc, step: &Step, now: u64) -> (Step, Result<(), EditError>) {
         let own = doc.agent;
         let mut result = Ok(());
-        for effect in step.effects.iter().rev() {
-            result = match effect {
+        let mut i = step.effects.len();
+        while i > 0 {
+            i -= 1;
+            result = match &step.effects[i] {
                 Effect::Insert { seq, len } => self.remove_own(doc, *seq, *len),
-                Effect::Delete { target, len } => self.restore(doc, step, *target, *len),
+                Effect::Delete { .. } => {
+                    // Adjacent deletes are restored together, so text from
+                    // several replicas in one gap comes back in order.
+                    let end = i + 1;
+                    while i > 0 && matches!(step.effects[i - 1], Effect::Delete { .. }) {
+                        i -= 1;
+                    }
+                    let targets: Vec<(ItemId, u32)> = step.effects[i..end]
+                        .iter()
+                        .filter_map(|e| match *e {
+                            Effect::Delete { target, len } => Some((target, len)),
+                            _ => None,
+                        })
+                        .collect();
+                    self.restore(doc, step, &targets)
+                }
                 Effect::Title { before, after } => {
                     let ours = doc.title.stamp().replica == doc.replica;
                     if ours && doc.title() == after {
@@ -239,18 +256,18 @@ impl UndoManager {
         Ok(())
     }
 
-    /// Re-inserts the deleted characters `target..target + len` (or what
+    /// Re-inserts the deleted characters of `targets` (ranges, or what
     /// replaced them) that are still deleted, each where its tombstone is.
     fn restore(
         &mut self,
         doc: &mut Doc,
         step: &Step,
-        target: ItemId,
-        len: u32,
+        targets: &[(ItemId, u32)],
     ) -> Result<(), EditError> {
         let own = doc.agent;
         let mut runs = Vec::new();
-        for (start, n) in self.latest(target, len) {
+        let ranges = targets.iter().flat_map(|&(t, n)| self.latest(t, n));
+        for (start, n) in ranges.collect::<Vec<_>>() {
             for run in doc.rga.id_runs(start.agent, start.seq, n) {
                 // Text inserted in this step goes away with it anyway.
                 let from_step = run.start.agent == own && inserted_in(step, run.start.seq);

@@ -2,6 +2,8 @@
 //! behaviour.
 
 mod hostile;
+mod presence;
 mod simulation;
 mod sync;
+mod undo;
 mod vectors;
