@@ -2,6 +2,10 @@
 // been built, the real quire-relay binary.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { FakeRelay } from './sync_client_relay.mjs';
 
@@ -257,3 +261,53 @@ test('bad arguments throw Errors with codes', async () => {
   assert.equal(doc.text(), 'still usable');
 });
 
+
+// The real relay, when built (cargo build -p quire-relay): skipped otherwise.
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const relayBin = process.env.QUIRE_RELAY_BIN
+  ?? join(process.env.CARGO_TARGET_DIR ?? join(root, 'target'), 'debug', 'quire-relay');
+
+async function startRelay(t) {
+  // No static files: missing directories are fine.
+  const none = join(root, 'target', 'no-such-dir');
+  const proc = spawn(relayBin, ['--memory', '--listen', '127.0.0.1:0', '--www', none, '--pkg', none], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => proc.kill('SIGKILL'));
+  let log = '';
+  proc.stderr.on('data', (d) => { log += d; });
+  const port = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`relay did not start:\n${log}`)), 20_000);
+    proc.stdout.on('data', (d) => {
+      log += d;
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(log);
+      if (m) { clearTimeout(timer); ok(Number(m[1])); }
+    });
+    proc.on('exit', (code) => { clearTimeout(timer); fail(new Error(`relay exited with ${code}:\n${log}`)); });
+  });
+  return `ws://127.0.0.1:${port}`;
+}
+
+test('against quire-relay: an offline client and a live one both edit and converge', { skip: !existsSync(relayBin) && `no ${relayBin}` }, async (t) => {
+  const url = await startRelay(t);
+  const s = scope(t);
+  const a = new Doc();
+  const b = new Doc();
+  const ca = s.client(url, 'real-relay', a);
+  const cb = s.client(url, 'real-relay', b);
+  ca.connect();
+  cb.connect();
+  a.insert(0, 'shared ');
+  await waitFor('b has it', () => b.text() === 'shared ', 10_000);
+  ca.disconnect();
+  a.insert(7, 'offline-A');
+  b.insert(0, 'live-B ');
+  b.increment('n', 2);
+  await waitFor('b acked', () => cb.pending === 0, 10_000);
+  assert.equal(a.text(), 'shared offline-A');
+  ca.connect();
+  await waitFor('converged', () => a.text() === b.text() && ca.pending === 0 && a.counter('n') === 2, 10_000);
+  assert.equal(a.text(), 'live-B shared offline-A', 'every edit exactly once');
+  await waitFor('same server seq', () => ca.serverSeq === cb.serverSeq);
+  assert.deepEqual(a.encode(), b.encode());
+});
