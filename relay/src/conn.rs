@@ -24,8 +24,8 @@ use crate::metrics::close_reason;
 use crate::room::Command;
 use crate::state::{ConnectionGuard, RoomHandle, Shared};
 
-/// Close code for a text frame: the protocol is binary (RFC 6455 1003).
-pub const UNSUPPORTED_DATA: u16 = 1003;
+/// Close code for a text frame: the protocol is binary.
+pub use quire_core::sync::close::UNSUPPORTED_DATA;
 /// Not sent: the transport failed or the peer vanished.
 const ABNORMAL: u16 = 1006;
 /// How long a close may wait for queued frames or the close frame.

@@ -122,7 +122,11 @@ pub fn materialise(stored: &StoredDoc) -> Result<(Doc, u64), String> {
     };
     let base = seq;
     for entry in stored.log.iter().filter(|e| e.seq > base) {
-        doc.apply_encoded(&entry.delta)
+        // Every logged delta was integrable when accepted; one that is not
+        // now means the store is damaged, which must not pass silently.
+        quire_core::Delta::decode(&entry.delta)
+            .map_err(quire_core::ApplyError::from)
+            .and_then(|delta| doc.apply_complete(&delta))
             .map_err(|e| format!("log entry {}: {e}", entry.seq))?;
         seq = entry.seq;
     }

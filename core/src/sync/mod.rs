@@ -25,6 +25,8 @@ pub mod close {
     pub const GOING_AWAY: u16 = 1001;
     /// A frame broke the protocol (malformed, unknown type, wrong state).
     pub const PROTOCOL_ERROR: u16 = 1002;
+    /// A text frame: the protocol is binary only.
+    pub const UNSUPPORTED_DATA: u16 = 1003;
     /// A frame was larger than the receiver accepts.
     pub const TOO_LARGE: u16 = 1009;
     /// The server failed; reconnect later.

@@ -439,6 +439,21 @@ impl ClientSession {
         now: u64,
         events: &mut Vec<SessionEvent>,
     ) -> Result<(), SyncError> {
+        // Checked before the catch-up is applied, which may bring this
+        // replica's own operations back. A document with no own operations
+        // (a fresh one reusing the id) recovers them; one that has some but
+        // fewer than the server made new ones that reuse ids the server
+        // already gave to other operations.
+        let server_own = ack.version.get(self.replica);
+        let own = doc.version().get(self.replica);
+        if own > 0 && server_own > own {
+            let err = SyncError::ReplicaBehind {
+                server: server_own,
+                local: own,
+            };
+            self.stop(err.clone());
+            return Err(err);
+        }
         match ack.catch_up {
             CatchUp::Deltas(deltas) => {
                 let first = match self.resume {
@@ -469,15 +484,16 @@ impl ClientSession {
             server_seq: ack.server_seq,
             epoch: ack.epoch,
         });
-        let server_own = ack.version.get(self.replica);
         let own = doc.version().get(self.replica);
         if server_own > own {
-            let err = SyncError::ReplicaBehind {
-                server: server_own,
-                local: own,
-            };
-            self.stop(err.clone());
-            return Err(err);
+            // The document lost its state but the resume point survived, so
+            // the catch-up skipped this replica's own operations: forget the
+            // resume point, and the next connection catches up from scratch.
+            self.resume = None;
+            self.disconnected();
+            return Err(SyncError::Protocol {
+                what: "catch-up lacks this replica's own operations; resyncing from scratch",
+            });
         }
         self.acked = server_own;
         self.captured = own;

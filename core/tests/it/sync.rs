@@ -288,16 +288,16 @@ fn a_replica_that_lost_its_state_gets_its_own_history_back() {
 }
 
 #[test]
-fn a_replica_whose_document_is_behind_its_resume_point_is_stopped() {
+fn a_replica_that_lost_its_state_and_edited_again_is_stopped() {
     let mut server = Server::new(7);
     let mut a = online(&mut server, 1);
     a.type_at(0, "abc", 0);
     pump(&mut server, &mut [&mut a], 0);
     a.disconnect(&mut server);
 
-    // The session kept its resume point but the document was lost: the
-    // catch-up after that point cannot give the replica's own ops back.
+    // The document was lost and a new edit reused the replica's first id.
     a.doc = Doc::new(ReplicaId(1));
+    a.doc.insert(0, "x").unwrap();
     a.connect(&mut server, 1);
     let hello = a.session.poll_transmit().unwrap();
     server.receive(a.conn.unwrap(), &hello);
@@ -307,10 +307,34 @@ fn a_replica_whose_document_is_behind_its_resume_point_is_stopped() {
         err,
         SyncError::ReplicaBehind {
             server: 3,
-            local: 0
+            local: 1
         }
     ));
     assert!(err.is_fatal());
+}
+
+#[test]
+fn a_lost_document_with_a_kept_resume_point_resyncs_from_scratch() {
+    let mut server = Server::new(7);
+    let mut a = online(&mut server, 1);
+    a.type_at(0, "abc", 0);
+    pump(&mut server, &mut [&mut a], 0);
+    a.disconnect(&mut server);
+
+    a.doc = Doc::new(ReplicaId(1));
+    a.connect(&mut server, 1);
+    let hello = a.session.poll_transmit().unwrap();
+    server.receive(a.conn.unwrap(), &hello);
+    let ack = server.conns[a.conn.unwrap()].outbox.remove(0);
+    let err = a.session.receive(&mut a.doc, &ack, 1).unwrap_err();
+    assert!(!err.is_fatal());
+    assert_eq!(a.session.resume(), None);
+
+    a.disconnect(&mut server);
+    a.connect(&mut server, 2);
+    pump(&mut server, &mut [&mut a], 2);
+    assert_eq!(a.doc.text(), "abc");
+    assert_eq!(a.session.status(), Status::Live);
 }
 
 #[test]
