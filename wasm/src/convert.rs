@@ -125,10 +125,6 @@ pub(crate) fn random_replica() -> Result<ReplicaId, Error> {
     Ok(ReplicaId(u64::from_le_bytes(buf)))
 }
 
-pub(crate) fn replica_to_js(r: ReplicaId) -> JsValue {
-    JsValue::from(r.0)
-}
-
 /// A plain object with the given own properties.
 fn object(fields: &[(&str, JsValue)]) -> JsValue {
     let o = Object::new();

@@ -167,8 +167,8 @@ impl Doc {
 
     /// This replica's id.
     #[wasm_bindgen(getter, js_name = replicaId)]
-    pub fn replica_id(&self) -> Result<JsValue, JsValue> {
-        Ok(convert::replica_to_js(self.with(CoreDoc::replica)?))
+    pub fn replica_id(&self) -> Result<u64, JsValue> {
+        Ok(self.with(CoreDoc::replica)?.0)
     }
 
     /// Inserts `text` at a UTF-16 code-unit `index` (like
