@@ -208,12 +208,13 @@ mod tests {
     use crate::store::{LogEntry, MemoryStore, StoredDoc};
 
     /// A memory store whose commits are slow (so requests pile up into
-    /// batches), counted, and can be made to fail.
+    /// batches), counted, and can be made to fail or to panic.
     #[derive(Debug, Default)]
     struct SlowStore {
         inner: MemoryStore,
         commits: AtomicUsize,
         failing: AtomicBool,
+        panicking: AtomicBool,
     }
 
     impl Store for SlowStore {
@@ -226,6 +227,10 @@ mod tests {
         fn append(&self, batch: &[Append]) -> Result<(), StoreError> {
             std::thread::sleep(Duration::from_millis(5));
             self.commits.fetch_add(1, Ordering::SeqCst);
+            assert!(
+                !self.panicking.load(Ordering::SeqCst),
+                "simulated bug in a store"
+            );
             if self.failing.load(Ordering::SeqCst) {
                 return Err(StoreError::Backend("disk full".into()));
             }
@@ -339,29 +344,8 @@ mod tests {
 
     #[tokio::test]
     async fn requests_after_the_thread_died_report_writer_stopped() {
-        #[derive(Debug)]
-        struct PanickingStore;
-        impl Store for PanickingStore {
-            fn load(&self, _: &str) -> Result<Option<StoredDoc>, StoreError> {
-                Ok(None)
-            }
-            fn create(&self, _: &str, epoch: u64) -> Result<u64, StoreError> {
-                Ok(epoch)
-            }
-            fn append(&self, _: &[Append]) -> Result<(), StoreError> {
-                panic!("simulated bug in a store")
-            }
-            fn compact(&self, _: &str, _: &Snapshot, _: u64) -> Result<(), StoreError> {
-                Ok(())
-            }
-            fn list(&self) -> Result<Vec<String>, StoreError> {
-                Ok(Vec::new())
-            }
-            fn is_durable(&self) -> bool {
-                true
-            }
-        }
-        let writer = StoreWriter::spawn(Arc::new(PanickingStore), 4).unwrap();
+        let (store, writer) = setup(&["a"]);
+        store.panicking.store(true, Ordering::SeqCst);
         assert_eq!(
             writer.append(append("a", 1)).await,
             Err(StoreError::WriterStopped)
