@@ -9,6 +9,7 @@ use super::DecodeError;
 use crate::crdt::hlc::Hlc;
 use crate::crdt::lww::Stamp;
 use crate::crdt::pncounter::PNCounter;
+use crate::crdt::rga::order::{check_order, sort_by_id};
 use crate::crdt::rga::span::{Agent, ItemId, Span, NO_CONTENT, ROOT_AGENT};
 use crate::crdt::rga::{Arena, Rga};
 use crate::doc::{
@@ -336,8 +337,6 @@ impl Doc {
         let mut last_d = vec![0i64; n];
         let mut visible: usize = 0;
         let mut max_lamport = 0;
-        // Spans whose origin must be looked up once the tree exists.
-        let mut explicit: Vec<usize> = Vec::new();
         for _ in 0..count {
             let header = r.varint()?;
             let len = header >> SPAN_FLAG_BITS;
@@ -354,13 +353,15 @@ impl Doc {
                 Span::last_id,
             );
             let mode = (header >> SPAN_MODE_SHIFT) & 3;
-            let (a, seq, lamport, origin) = if mode == MODE_CONTINUES {
+            let (a, seq, lamport, origin, base) = if mode == MODE_CONTINUES {
                 let p = prev.ok_or(invalid("first span continues nothing"))?;
+                let seq = p.seq + p.len;
                 (
                     p.agent,
-                    u64::from(p.seq + p.len),
+                    u64::from(seq),
                     p.lamport + u64::from(p.len),
                     before,
+                    counts[p.agent as usize].before(seq),
                 )
             } else {
                 let a = if header & SPAN_SAME_AGENT != 0 {
@@ -378,8 +379,8 @@ impl Doc {
                 let d = last_d[a as usize]
                     .checked_add(r.varint_signed()?)
                     .ok_or(invalid("span lamport"))?;
-                let lamport = counts[a as usize]
-                    .before(seq as Seq)
+                let base = counts[a as usize].before(seq as Seq);
+                let lamport = base
                     .checked_add(d)
                     .filter(|&l| l > 0)
                     .ok_or(invalid("span lamport"))? as u64;
@@ -407,23 +408,13 @@ impl Doc {
                         }
                     },
                 };
-                if mode != MODE_CHAINED && origin.agent != ROOT_AGENT {
-                    explicit.push(spans.len());
-                }
-                (a, seq, lamport, origin)
+                (a, seq, lamport, origin, base)
             };
             if seq + len > u64::from(next[a as usize]) || lamport + len > MAX_LAMPORT {
                 return Err(invalid("span ids out of range"));
             }
-            // Chained origins are checked here; the others after the build.
-            if mode <= MODE_CHAINED && origin.agent != ROOT_AGENT {
-                let p = prev.expect("a chained origin has a span before it");
-                if p.lamport + u64::from(p.len) > lamport {
-                    return Err(invalid("span Lamport not above its origin's"));
-                }
-            }
             last_end[a as usize] = seq + len;
-            last_d[a as usize] = lamport as i64 - counts[a as usize].before(seq as Seq);
+            last_d[a as usize] = lamport as i64 - base;
             max_lamport = max_lamport.max(lamport + len - 1);
             if !deleted {
                 visible += len as usize;
@@ -442,28 +433,18 @@ impl Doc {
         let text_buf = read_text(&mut r)?;
         let text: &str = &text_buf;
         r.finish()?;
-        // Every span by id, sorted: for the coverage check, the origin and
-        // target checks and the id index.
-        let mut by_id: Vec<(u64, u32)> = spans
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (u64::from(s.agent) << 32 | u64::from(s.seq), i as u32))
-            .collect();
-        by_id.sort_unstable();
+        // Every span by id, sorted: for the coverage check, the target
+        // checks and the id index.
+        let by_id = sort_by_id(&spans);
         check_coverage(&by_id, &spans, &doc.logs, &next)?;
+        // Origins are earlier characters, and the order is RGA's.
+        check_order(&spans).map_err(invalid)?;
         let find = |agent: Agent, seq: Seq| -> Option<&Span> {
             let key = u64::from(agent) << 32 | u64::from(seq);
             let i = by_id.partition_point(|&(k, _)| k <= key).checked_sub(1)?;
             let s = &spans[by_id[i].1 as usize];
             s.contains(agent, seq).then_some(s)
         };
-        for &i in &explicit {
-            let s = &spans[i];
-            match find(s.origin.agent, s.origin.seq) {
-                Some(o) if o.lamport + u64::from(s.origin.seq - o.seq) < s.lamport => {}
-                _ => return Err(invalid("span origin is not an earlier character")),
-            }
-        }
         for log in &doc.logs {
             for op in &log.ops {
                 if let Some(lo) = op.delete_range() {

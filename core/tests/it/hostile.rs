@@ -768,11 +768,9 @@ fn document_whose_state_contradicts_its_history_is_rejected() {
     report(&contradicting_states(&cases));
 }
 
-/// Known gap: `Doc::decode` does not re-derive the order of spans from their
-/// origins and timestamps, so a forged order is accepted (see PROTOCOL.md,
-/// "Known deviations"). Kept so the gap stays visible; run with `--ignored`.
+/// `Doc::decode` checks that the spans are in the order RGA integration of
+/// their origins and timestamps gives.
 #[test]
-#[ignore = "decode does not yet verify span order against RGA"]
 fn document_whose_spans_are_out_of_rga_order_is_rejected() {
     let cases = [
         // Alice's "a" and Bob's "b", both at the start with Lamport 1, in

@@ -10,6 +10,9 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct IdIndex {
     maps: Vec<BTreeMap<Seq, u32>>,
+    /// Per agent, the leaf of the map's last entry (`NONE` if empty): a
+    /// keystroke's fresh range usually lands there and needs no update.
+    tail: Vec<u32>,
     /// In bulk mode (applying a large delta), `seq -> leaf` per agent
     /// (`NONE` where no character): moving a span costs a few stores, not
     /// map updates. The maps are rebuilt from it when the bulk ends.
@@ -23,6 +26,7 @@ impl IdIndex {
         let need = agent as usize + 1;
         if self.maps.len() < need {
             self.maps.resize_with(need, BTreeMap::new);
+            self.tail.resize(need, NONE);
         }
         if let Some(d) = &mut self.dense {
             if d.len() < need {
@@ -45,7 +49,7 @@ impl IdIndex {
         let Some(dense) = self.dense.take() else {
             return;
         };
-        for (map, d) in self.maps.iter_mut().zip(dense) {
+        for ((map, tail), d) in self.maps.iter_mut().zip(&mut self.tail).zip(dense) {
             let mut last = NONE;
             *map = d
                 .iter()
@@ -59,6 +63,7 @@ impl IdIndex {
                 })
                 .map(|(s, &l)| (s as Seq, l))
                 .collect();
+            *tail = last;
         }
     }
 
@@ -87,9 +92,11 @@ impl IdIndex {
             fill(&mut d[agent as usize], start, end, leaf);
             return;
         }
-        let map = &mut self.maps[agent as usize];
-        if map.last_key_value().is_none_or(|(_, &l)| l != leaf) {
+        if self.tail[agent as usize] != leaf {
+            let map = &mut self.maps[agent as usize];
             map.insert(start, leaf);
+            // A split may have left an entry past `start`.
+            self.tail[agent as usize] = map.last_key_value().map_or(NONE, |(_, &l)| l);
         }
     }
 
@@ -117,6 +124,7 @@ impl IdIndex {
             }
         }
         map.insert(start, leaf);
+        self.tail[agent as usize] = map.last_key_value().map_or(NONE, |(_, &l)| l);
     }
 
     /// Builds from `(agent, start, leaf)` sorted by `(agent, start)`.
@@ -132,10 +140,18 @@ impl IdIndex {
                 last = Some((agent, leaf));
             }
         }
+        let tail = entries
+            .iter()
+            .map(|e| e.last().map_or(NONE, |&(_, l)| l))
+            .collect();
         for (map, e) in maps.iter_mut().zip(entries) {
             *map = e.into_iter().collect();
         }
-        IdIndex { maps, dense: None }
+        IdIndex {
+            maps,
+            tail,
+            dense: None,
+        }
     }
 
     pub fn heap_bytes(&self) -> usize {

@@ -13,6 +13,7 @@
 
 pub(crate) mod anchor;
 mod index;
+pub(crate) mod order;
 pub(crate) mod span;
 mod tree;
 
@@ -67,7 +68,26 @@ pub(crate) struct Rga {
     arenas: Vec<Arena>,
     /// A leaf and its start (in chars): most edits land near the last one.
     cursor: Option<(u32, usize)>,
+    /// A span of some leaf and the visible chars before it in that leaf, so
+    /// in-leaf searches start next to the last edit (see `Finger`).
+    finger: Finger,
 }
+
+/// `(leaf, span index, visible chars before it in the leaf)`. Edits at span
+/// index `lo` leave spans before `lo` alone, so the finger stays valid when
+/// walked back to `lo` first ([`Rga::edit_at`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Finger {
+    leaf: u32,
+    idx: usize,
+    before: usize,
+}
+
+const NO_FINGER: Finger = Finger {
+    leaf: NONE,
+    idx: 0,
+    before: 0,
+};
 
 impl Default for Rga {
     fn default() -> Self {
@@ -82,6 +102,7 @@ impl Rga {
             index: IdIndex::default(),
             arenas: Vec::new(),
             cursor: None,
+            finger: NO_FINGER,
         }
     }
 
@@ -141,6 +162,7 @@ impl Rga {
             index,
             arenas,
             cursor: None,
+            finger: NO_FINGER,
         }
     }
 
@@ -188,15 +210,56 @@ impl Rga {
 
     /// Span index and char offset of visible char `p` of `leaf` (or
     /// `(len, 0)` at the end of the leaf).
-    fn find_in_leaf(&self, leaf: u32, mut p: usize) -> (usize, u32) {
-        for (i, s) in self.tree.leaves[leaf as usize].spans.iter().enumerate() {
-            let v = s.visible_chars() as usize;
-            if p < v {
-                return (i, p as u32);
-            }
-            p -= v;
+    fn find_in_leaf(&self, leaf: u32, p: usize) -> (usize, u32) {
+        let (idx, offset, _) = self.scan_leaf(leaf, p);
+        (idx, offset)
+    }
+
+    /// [`Rga::find_in_leaf`] for edits: leaves the finger on the span found.
+    fn seek_in_leaf(&mut self, leaf: u32, p: usize) -> (usize, u32) {
+        let (idx, offset, before) = self.scan_leaf(leaf, p);
+        self.finger = Finger { leaf, idx, before };
+        (idx, offset)
+    }
+
+    /// Span index, char offset and visible chars before the span; starts
+    /// from the finger when it is in `leaf`.
+    fn scan_leaf(&self, leaf: u32, p: usize) -> (usize, u32, usize) {
+        let spans = &self.tree.leaves[leaf as usize].spans;
+        let f = self.finger;
+        let (mut i, mut before) = if f.leaf == leaf && f.idx < spans.len() {
+            (f.idx, f.before)
+        } else {
+            (0, 0)
+        };
+        // Back to the span holding `p`: the first with less before it.
+        while before > p {
+            i -= 1;
+            before -= spans[i].visible_chars() as usize;
         }
-        (self.tree.leaves[leaf as usize].spans.len(), 0)
+        while i < spans.len() {
+            let v = spans[i].visible_chars() as usize;
+            if p < before + v {
+                return (i, (p - before) as u32, before);
+            }
+            before += v;
+            i += 1;
+        }
+        (spans.len(), 0, before)
+    }
+
+    /// Called before changing spans from index `lo` of `leaf` on: walks the
+    /// finger back so it only counts spans that stay.
+    fn edit_at(&mut self, leaf: u32, lo: usize) {
+        let f = &mut self.finger;
+        if f.leaf != leaf {
+            return;
+        }
+        let spans = &self.tree.leaves[leaf as usize].spans;
+        while f.idx > lo {
+            f.idx -= 1;
+            f.before -= spans[f.idx].visible_chars() as usize;
+        }
     }
 
     /// The id of the item right before span `idx` of `leaf`.
@@ -385,7 +448,7 @@ impl Rga {
             (first, 0, 0)
         } else {
             let (leaf, start) = self.locate(pos - 1);
-            let (idx, offset) = self.find_in_leaf(leaf, pos - 1 - start);
+            let (idx, offset) = self.seek_in_leaf(leaf, pos - 1 - start);
             if offset + 1 == self.tree.leaves[leaf as usize].spans[idx].len {
                 (leaf, idx + 1, 0)
             } else {
@@ -422,6 +485,7 @@ impl Rga {
         local: bool,
         follows: bool,
     ) {
+        self.edit_at(leaf, idx.saturating_sub(1));
         if offset > 0 {
             let mut left = self.tree.leaves[leaf as usize].spans[idx];
             let arena = &self.arenas[left.agent as usize];
@@ -476,10 +540,13 @@ impl Rga {
         prev.can_append(next, bytes)
     }
 
-    /// Re-points the index at spans a leaf split moved.
-    fn after_splice(&mut self, _leaf: u32, done: Spliced) {
+    /// Re-points the index (and the finger) at spans a leaf split moved.
+    fn after_splice(&mut self, leaf: u32, done: Spliced) {
         if done.new_leaf == NONE {
             return;
+        }
+        if self.finger.leaf == leaf && self.finger.idx >= done.split_at {
+            self.finger = NO_FINGER;
         }
         let moved: Vec<(Agent, Seq, Seq)> = self.tree.leaves[done.new_leaf as usize]
             .spans
@@ -510,7 +577,7 @@ impl Rga {
         while remaining > 0 {
             // What is left to delete always starts at visible `pos`.
             let (mut leaf, start) = self.locate(pos);
-            let (mut idx, offset) = self.find_in_leaf(leaf, pos - start);
+            let (mut idx, offset) = self.seek_in_leaf(leaf, pos - start);
             loop {
                 let l = &self.tree.leaves[leaf as usize];
                 if idx == l.spans.len() {
@@ -590,6 +657,7 @@ impl Rga {
     }
 
     fn delete_piece(&mut self, leaf: u32, idx: usize, offset: u32, k: u32) {
+        self.edit_at(leaf, idx.saturating_sub(1));
         let spans = &self.tree.leaves[leaf as usize].spans;
         let span = spans[idx];
         let arena = &self.arenas[span.agent as usize];

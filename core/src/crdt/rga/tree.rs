@@ -6,8 +6,7 @@ use super::span::Span;
 
 /// Spans per leaf at most.
 pub(crate) const LEAF_CAP: usize = 32;
-/// A splice adds at most this many spans before the leaf is split, so leaf
-/// vectors are allocated once with room for it.
+/// A splice adds at most this many spans before the leaf is split.
 const LEAF_SLACK: usize = 4;
 /// Children per internal node at most.
 const NODE_CAP: usize = 16;
@@ -97,7 +96,7 @@ impl Default for Tree {
 impl Tree {
     pub fn new() -> Self {
         let leaf = Leaf {
-            spans: Vec::with_capacity(LEAF_CAP + LEAF_SLACK),
+            spans: Vec::new(),
             parent: NONE,
             prev: NONE,
             next: NONE,
@@ -126,11 +125,7 @@ impl Tree {
         for chunk in spans.chunks(FILL) {
             let i = leaves.len() as u32;
             leaves.push(Leaf {
-                spans: {
-                    let mut v = Vec::with_capacity(LEAF_CAP + LEAF_SLACK);
-                    v.extend_from_slice(chunk);
-                    v
-                },
+                spans: chunk.to_vec(),
                 parent: NONE,
                 prev: if i == 0 { NONE } else { i - 1 },
                 next: NONE,
@@ -305,8 +300,10 @@ impl Tree {
     fn split_leaf(&mut self, leaf: u32, at: usize) -> u32 {
         let new = self.leaves.len() as u32;
         let l = &mut self.leaves[leaf as usize];
-        let mut moved = Vec::with_capacity(LEAF_CAP + LEAF_SLACK);
-        moved.extend(l.spans.drain(at..));
+        // Leaves are a third full on average once deletes coalesce spans:
+        // sized to their spans, not to `LEAF_CAP`, they take half the memory.
+        let moved: Vec<Span> = l.spans.drain(at..).collect();
+        l.spans.shrink_to(at + LEAF_SLACK);
         let counts = Counts::of(&moved);
         l.counts.sub(counts);
         let (parent, next) = (l.parent, l.next);
