@@ -60,6 +60,16 @@ pub struct Config {
     #[arg(long, env = "QUIRE_MAX_CONNECTIONS", default_value_t = 10_000)]
     pub max_connections: usize,
 
+    /// Milliseconds between two fan-outs of one client's presence; updates
+    /// in between are coalesced (the latest goes out when it ends).
+    #[arg(long, env = "QUIRE_PRESENCE_INTERVAL_MS", default_value_t = 50)]
+    pub presence_interval_ms: u64,
+
+    /// Milliseconds without activity after which `/status` shows a user
+    /// idle (the core's default threshold: 5 minutes).
+    #[arg(long, env = "QUIRE_PRESENCE_IDLE_MS", default_value_t = 300_000)]
+    pub presence_idle_ms: u64,
+
     /// Seconds a document without clients stays in memory.
     #[arg(long, env = "QUIRE_IDLE_UNLOAD", default_value_t = 60)]
     pub idle_unload: u64,
@@ -92,6 +102,8 @@ impl Config {
             send_queue_bytes: self.send_queue_bytes.max(1),
             max_connections: self.max_connections,
             idle_unload: Duration::from_secs(self.idle_unload),
+            presence_interval: Duration::from_millis(self.presence_interval_ms),
+            presence_idle_after: Duration::from_millis(self.presence_idle_ms),
             www: Some(self.www.clone()),
             pkg: Some(self.pkg.clone()),
         }
@@ -119,6 +131,10 @@ pub struct Settings {
     pub max_connections: usize,
     /// How long a document without clients stays loaded.
     pub idle_unload: Duration,
+    /// Least time between two fan-outs of one client's presence.
+    pub presence_interval: Duration,
+    /// Inactivity after which a user shows as idle.
+    pub presence_idle_after: Duration,
     /// Static files at `/`.
     pub www: Option<PathBuf>,
     /// The wasm package at `/pkg/`.
@@ -143,6 +159,12 @@ mod tests {
         assert_eq!(s.handshake_timeout, Duration::from_secs(10));
         assert_eq!(s.compact_every, 100);
         assert_eq!(s.max_message, 1 << 20);
+        assert_eq!(s.presence_interval, Duration::from_millis(50));
+        let core = quire_core::presence::PresenceOptions::default();
+        assert_eq!(
+            s.presence_idle_after.as_millis(),
+            u128::from(core.idle_after_ms)
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use quire_core::sync::{
     close, validate_doc_id, ErrorCode, ErrorMessage, Hello, Message, PROTOCOL_VERSION,
 };
-use quire_core::DecodeError;
+use quire_core::{DecodeError, ReplicaId};
 use tokio::sync::oneshot;
 use tokio::time::{sleep, sleep_until, timeout};
 
@@ -54,6 +54,7 @@ pub async fn serve<S, E>(
         shared,
         outbox,
         room: None,
+        replica: ReplicaId::default(),
         next_nonce: 1,
     };
     let (mut sink, mut stream) = socket.split();
@@ -119,6 +120,8 @@ struct Connection {
     outbox: Arc<Outbox>,
     /// Set once `hello` is accepted.
     room: Option<RoomHandle>,
+    /// The replica of the accepted `hello`.
+    replica: ReplicaId,
     next_nonce: u64,
 }
 
@@ -256,18 +259,14 @@ impl Connection {
                     delta,
                     received: Instant::now(),
                 };
-                if room.tx.send(cmd).await.is_err() {
-                    // The room failed and is gone; its close is queued.
-                    return Flow::Close(close::INTERNAL);
-                }
-                Flow::Continue
+                to_room(&room, cmd).await
             }
             Message::Ping { nonce } => {
                 self.send(&Message::Pong { nonce });
                 Flow::Continue
             }
-            // Presence is defined by a later issue: accepted, ignored.
-            Message::Pong { .. } | Message::Presence(_) => Flow::Continue,
+            Message::Presence(body) => self.presence(&room, &body).await,
+            Message::Pong { .. } => Flow::Continue,
             Message::Bye => Flow::Close(close::NORMAL),
             Message::Error(e) => {
                 tracing::debug!(conn = self.id, code = e.code.name(), message = %e.message, "client error");
@@ -307,6 +306,7 @@ impl Connection {
                 Ok(Ok(())) => {
                     tracing::debug!(conn = self.id, doc = %self.doc_id, replica = hello.replica.0, "joined");
                     self.room = Some(room);
+                    self.replica = hello.replica;
                     return Flow::Continue;
                 }
                 Ok(Err(e)) => {
@@ -329,11 +329,39 @@ impl Connection {
         Flow::Close(close::INTERNAL)
     }
 
+    /// A presence body: checked here, off the room's task; a refusal is
+    /// non-fatal (presence is best effort, the next update replaces it).
+    async fn presence(&self, room: &RoomHandle, body: &[u8]) -> Flow {
+        self.shared.metrics.presence_in.inc();
+        let entry = match crate::presence::check_client_body(body, self.replica) {
+            Ok(entry) => entry,
+            Err((code, text)) => {
+                self.shared.metrics.presence_rejected.inc();
+                self.send(&error(code, false, text));
+                return Flow::Continue;
+            }
+        };
+        let cmd = Command::Presence {
+            conn: self.id,
+            entry,
+        };
+        to_room(room, cmd).await
+    }
+
     async fn leave(&mut self) {
         if let Some(room) = self.room.take() {
             let _ = room.tx.send(Command::Leave { conn: self.id }).await;
         }
     }
+}
+
+/// Passes a command to the joined room.
+async fn to_room(room: &RoomHandle, cmd: Command) -> Flow {
+    if room.tx.send(cmd).await.is_err() {
+        // The room failed and is gone; its close is queued.
+        return Flow::Close(close::INTERNAL);
+    }
+    Flow::Continue
 }
 
 fn error(code: ErrorCode, fatal: bool, message: String) -> Message {

@@ -58,14 +58,9 @@ async fn health() -> Json<serde_json::Value> {
 }
 
 async fn status(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
-    let documents: Vec<_> = shared
-        .documents()
-        .into_iter()
-        .map(|(id, clients, server_seq)| json!({ "id": id, "clients": clients, "server_seq": server_seq }))
-        .collect();
     Json(json!({
         "connections": shared.connections(),
-        "documents": documents,
+        "documents": shared.status(),
     }))
 }
 

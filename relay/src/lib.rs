@@ -7,6 +7,7 @@
 //!   with a resync code, never skips a delta).
 //! - [`room`]: one task per document; server sequencing, pipelined group
 //!   commits, catch-up, fan-out, compaction.
+//! - [`presence`]: ephemeral presence, coalesced fan-out, join snapshot.
 //! - [`store`]: the storage boundary and its group-commit writer.
 //! - [`http`]: routes; [`metrics`]: Prometheus; [`config`]: flags and env.
 
@@ -15,6 +16,7 @@ pub mod config;
 pub mod conn;
 pub mod http;
 pub mod metrics;
+pub mod presence;
 pub mod room;
 pub mod state;
 pub mod store;

@@ -42,6 +42,12 @@ pub struct Metrics {
     pub updates_accepted: Counter,
     /// Updates refused (forged, invalid, missing dependencies, store failure).
     pub updates_rejected: Counter,
+    /// Presence messages received from joined clients.
+    pub presence_in: Counter,
+    /// Presence frames queued for clients (fan-out, join snapshots, leaves).
+    pub presence_out: Counter,
+    /// Presence messages refused (forged, malformed, too large).
+    pub presence_rejected: Counter,
 }
 
 impl Default for Metrics {
@@ -68,6 +74,9 @@ impl Metrics {
         let snapshot_resyncs = Counter::default();
         let updates_accepted = Counter::default();
         let updates_rejected = Counter::default();
+        let presence_in = Counter::default();
+        let presence_out = Counter::default();
+        let presence_rejected = Counter::default();
         registry.register(
             "connections",
             "Open WebSocket connections",
@@ -107,6 +116,21 @@ impl Metrics {
             "Updates refused",
             updates_rejected.clone(),
         );
+        registry.register(
+            "presence_messages_in",
+            "Presence messages received",
+            presence_in.clone(),
+        );
+        registry.register(
+            "presence_messages_out",
+            "Presence frames sent",
+            presence_out.clone(),
+        );
+        registry.register(
+            "presence_rejected",
+            "Presence messages refused",
+            presence_rejected.clone(),
+        );
         Self {
             registry,
             connections,
@@ -120,6 +144,9 @@ impl Metrics {
             snapshot_resyncs,
             updates_accepted,
             updates_rejected,
+            presence_in,
+            presence_out,
+            presence_rejected,
         }
     }
 

@@ -8,6 +8,9 @@
 //! its commit, and commits complete in order. Nothing is shown to any
 //! client before it is stored, so a crash cannot reuse a `server_seq` that
 //! a client has seen.
+//!
+//! The room also relays presence ([`crate::presence`]), which never touches
+//! the store.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::{poll_fn, Future};
@@ -17,11 +20,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
+use quire_core::presence::PresenceEntry;
 use quire_core::sync::{close, CatchUp, ErrorCode, ErrorMessage, Hello, HelloAck, Message};
 use quire_core::{ApplyError, Delta, Doc, ReplicaId};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::buffer::Outbox;
+use crate::presence::{RoomPresence, Users};
 use crate::state::Shared;
 use crate::store::{Append, Commit, LogEntry, Snapshot, StoreError, StoredDoc};
 
@@ -55,6 +60,13 @@ pub enum Command {
         delta: Vec<u8>,
         /// When it was received (for the fan-out latency).
         received: Instant,
+    },
+    /// A checked presence entry of a joined connection (its own).
+    Presence {
+        /// The connection.
+        conn: u64,
+        /// The entry (`presence::check_client_body` passed).
+        entry: PresenceEntry,
     },
     /// The connection is gone.
     Leave {
@@ -97,6 +109,7 @@ impl DocView {
 pub struct RoomInfo {
     clients: AtomicUsize,
     server_seq: AtomicU64,
+    users: Users,
 }
 
 impl RoomInfo {
@@ -107,6 +120,10 @@ impl RoomInfo {
     /// Last committed `server_seq`.
     pub fn server_seq(&self) -> u64 {
         self.server_seq.load(Ordering::Relaxed)
+    }
+    /// Users with presence; idle after `idle_after` without activity.
+    pub fn users(&self, idle_after: std::time::Duration) -> Vec<crate::presence::UserView> {
+        self.users.view(tokio::time::Instant::now(), idle_after)
     }
 }
 
@@ -178,6 +195,7 @@ struct Room {
     /// Committed log entries held in memory, gap-free, ending at `seq`.
     log: VecDeque<LogEntry>,
     clients: HashMap<u64, Client>,
+    presence: RoomPresence,
     pending: VecDeque<Pending>,
     last_active: tokio::time::Instant,
     /// A commit failed: the room must unload.
@@ -213,6 +231,7 @@ pub async fn run(
     };
     info.server_seq.store(seq, Ordering::Relaxed);
     let mut room = Room {
+        presence: RoomPresence::new(shared.settings.presence_interval),
         shared,
         doc_id,
         info,
@@ -256,6 +275,7 @@ impl Room {
         let idle = self.shared.settings.idle_unload;
         loop {
             let idle_now = self.clients.is_empty() && self.pending.is_empty();
+            let presence_due = self.presence.next_due();
             tokio::select! {
                 cmd = rx.recv() => match cmd {
                     Some(cmd) => self.handle(cmd).await,
@@ -266,6 +286,9 @@ impl Room {
                         Ok(()) => self.committed(),
                         Err(e) => self.store_failed(&e),
                     }
+                }
+                _ = tokio::time::sleep_until(presence_due.unwrap_or(self.last_active)), if presence_due.is_some() => {
+                    self.presence_due();
                 }
                 _ = tokio::time::sleep_until(self.last_active + idle), if idle_now => {
                     tracing::debug!(doc = %self.doc_id, "unloading idle document");
@@ -305,11 +328,13 @@ impl Room {
                 delta,
                 received,
             } => self.update(conn, id, delta, received).await,
+            Command::Presence { conn, entry } => self.presence_update(conn, entry),
             Command::Leave { conn } => {
                 self.clients.remove(&conn);
                 self.info
                     .clients
                     .store(self.clients.len(), Ordering::Relaxed);
+                self.presence_left(conn);
             }
             Command::Read { reply } => {
                 let view = self.epoch.map(|_| DocView::of(&self.doc, self.seq));
@@ -358,6 +383,7 @@ impl Room {
                 tracing::info!(doc = %self.doc_id, replica = hello.replica.0, "connection replaced");
                 c.outbox.close(close::REPLACED);
             }
+            self.presence_left(old);
         }
         let catch_up = self.catch_up(&hello, epoch);
         if matches!(catch_up, CatchUp::Snapshot(_)) {
@@ -370,6 +396,13 @@ impl Room {
             catch_up,
         });
         self.send(&outbox, &ack);
+        for frame in self.presence.snapshot() {
+            let len = frame.len();
+            if outbox.push(frame) {
+                self.shared.metrics.sent(len);
+                self.shared.metrics.presence_out.inc();
+            }
+        }
         self.clients.insert(
             conn,
             Client {
@@ -449,6 +482,8 @@ impl Room {
         self.assigned += 1;
         let seq = self.assigned;
         // The document is exactly as of `seq` now (updates apply in seq order).
+        // `is_multiple_of` needs Rust 1.87; the MSRV is 1.85.
+        #[allow(clippy::manual_is_multiple_of)]
         let snapshot = (seq % self.shared.settings.compact_every == 0).then(|| self.doc.encode());
         let append = Append {
             doc_id: self.doc_id.clone(),
@@ -528,11 +563,7 @@ impl Room {
                     }
                     .encode(),
                 );
-                for (_, c) in self.clients.iter().filter(|(&id, _)| id != conn) {
-                    if c.outbox.push(frame.clone()) {
-                        self.shared.metrics.sent(frame.len());
-                    }
-                }
+                self.broadcast(conn, &frame);
                 let latency = received.elapsed().as_secs_f64();
                 self.shared.metrics.fanout_latency.observe(latency);
                 self.log.push_back(LogEntry { seq, delta });
@@ -604,5 +635,47 @@ impl Room {
             c.outbox.close(code);
         }
         self.info.clients.store(0, Ordering::Relaxed);
+        self.presence.clear(&self.info.users);
+    }
+
+    /// Queues `frame` for every client but `except`; returns how many took it.
+    fn broadcast(&self, except: u64, frame: &Bytes) -> u64 {
+        let mut queued = 0;
+        for (_, c) in self.clients.iter().filter(|(&id, _)| id != except) {
+            if c.outbox.push(frame.clone()) {
+                self.shared.metrics.sent(frame.len());
+                queued += 1;
+            }
+        }
+        queued
+    }
+
+    fn broadcast_presence(&self, except: u64, frame: &Bytes) {
+        let queued = self.broadcast(except, frame);
+        self.shared.metrics.presence_out.inc_by(queued);
+    }
+
+    fn presence_update(&mut self, conn: u64, entry: PresenceEntry) {
+        if !self.clients.contains_key(&conn) {
+            return; // replaced or gone
+        }
+        let now = tokio::time::Instant::now();
+        if let Some(frame) = self.presence.update(conn, entry, now, &self.info.users) {
+            self.broadcast_presence(conn, &frame);
+        }
+    }
+
+    /// Sends the entries the interval held back.
+    fn presence_due(&mut self) {
+        for (conn, frame) in self.presence.take_due(tokio::time::Instant::now()) {
+            self.broadcast_presence(conn, &frame);
+        }
+    }
+
+    /// `conn` is gone: the others learn it at once.
+    fn presence_left(&mut self, conn: u64) {
+        if let Some(frame) = self.presence.remove(conn, &self.info.users) {
+            self.broadcast_presence(conn, &frame);
+        }
     }
 }

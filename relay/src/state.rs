@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::config::Settings;
 use crate::metrics::Metrics;
+use crate::presence::UserView;
 use crate::room::{self, Command, RoomInfo};
 use crate::store::{Store, StoreError, StoreWriter};
 
@@ -25,6 +26,19 @@ pub struct RoomHandle {
     pub tx: mpsc::Sender<Command>,
     /// Figures for `/status`, updated by the room.
     pub info: Arc<RoomInfo>,
+}
+
+/// A loaded document as `/status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DocStatus {
+    /// The document id.
+    pub id: String,
+    /// Connected clients.
+    pub clients: usize,
+    /// Last committed `server_seq`.
+    pub server_seq: u64,
+    /// Clients with presence, active or idle.
+    pub users: Vec<UserView>,
 }
 
 /// State shared by every task.
@@ -103,12 +117,23 @@ impl Shared {
 
     /// `(doc_id, clients, server_seq)` of every loaded document, sorted.
     pub fn documents(&self) -> Vec<(String, usize, u64)> {
-        let mut docs: Vec<_> = self
-            .rooms()
-            .iter()
-            .map(|(id, h)| (id.clone(), h.info.clients(), h.info.server_seq()))
+        (self.status().into_iter())
+            .map(|d| (d.id, d.clients, d.server_seq))
+            .collect()
+    }
+
+    /// Every loaded document with its users, sorted by id (`/status`).
+    pub fn status(&self) -> Vec<DocStatus> {
+        let idle_after = self.settings.presence_idle_after;
+        let mut docs: Vec<_> = (self.rooms().iter())
+            .map(|(id, h)| DocStatus {
+                id: id.clone(),
+                clients: h.info.clients(),
+                server_seq: h.info.server_seq(),
+                users: h.info.users(idle_after),
+            })
             .collect();
-        docs.sort();
+        docs.sort_by(|a, b| a.id.cmp(&b.id));
         docs
     }
 

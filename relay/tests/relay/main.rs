@@ -4,6 +4,7 @@
 mod durability;
 mod hostile;
 mod limits;
+mod presence;
 mod routes;
 mod support;
 mod sync;

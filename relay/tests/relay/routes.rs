@@ -23,7 +23,7 @@ async fn health_status_docs_and_metrics_answer() {
     assert_eq!(status, 200);
     assert!(body.contains(r#""connections":1"#), "{body}");
     assert!(
-        body.contains(r#"{"clients":1,"id":"notes","server_seq":1}"#),
+        body.contains(r#"{"clients":1,"id":"notes","server_seq":1,"users":[]}"#),
         "{body}"
     );
 
@@ -49,6 +49,9 @@ async fn health_status_docs_and_metrics_answer() {
         "quire_bytes_out_total",
         "quire_fanout_latency_seconds_bucket",
         "quire_snapshot_resyncs_total",
+        "quire_presence_messages_in_total",
+        "quire_presence_messages_out_total",
+        "quire_presence_rejected_total",
     ] {
         assert!(body.contains(name), "{name} missing in {body}");
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use quire_core::sync::{ClientConfig, ClientSession, Message, Status};
+use quire_core::sync::{ClientConfig, ClientSession, ErrorMessage, Message, SessionEvent, Status};
 use quire_core::{Doc, ReplicaId};
 use quire_relay::store::{MemoryStore, Store};
 use quire_relay::{Settings, Shared};
@@ -109,6 +109,10 @@ pub struct Client {
     pub socket: Option<Socket>,
     pub now: u64,
     pub acks: Vec<(u64, u64, bool)>,
+    /// Presence bodies received, in order.
+    pub presence: Vec<Vec<u8>>,
+    /// Non-fatal errors the relay sent.
+    pub errors: Vec<ErrorMessage>,
 }
 
 impl Client {
@@ -121,6 +125,8 @@ impl Client {
             socket: None,
             now: 0,
             acks: Vec::new(),
+            presence: Vec::new(),
+            errors: Vec::new(),
         }
     }
 
@@ -172,13 +178,15 @@ impl Client {
                     .receive(&mut self.doc, &bytes, self.now)
                     .unwrap();
                 for e in events {
-                    if let quire_core::sync::SessionEvent::Acked {
-                        id,
-                        server_seq,
-                        durable,
-                    } = e
-                    {
-                        self.acks.push((id, server_seq, durable));
+                    match e {
+                        SessionEvent::Acked {
+                            id,
+                            server_seq,
+                            durable,
+                        } => self.acks.push((id, server_seq, durable)),
+                        SessionEvent::Presence(body) => self.presence.push(body),
+                        SessionEvent::ServerError(e) => self.errors.push(e),
+                        _ => {}
                     }
                 }
                 self.flush().await;
