@@ -112,7 +112,7 @@ test('title and counter are shared, and a screenshot of two pages is saved', asy
   await b.click('#like');
   await a.click('#like');
   await typeAt(a, 0, 'Agenda:\n- sync engine demo\n- offline editing\n');
-  await typeAt(b, null, '- questions ✨\n');
+  await typeAt(b, null, '- questions?\n');
   await converged([a, b], (t) => t.includes('questions'));
   for (const p of [a, b]) {
     await p.waitForFunction(() => document.querySelector('#title').value === 'Meeting notes');
@@ -120,7 +120,7 @@ test('title and counter are shared, and a screenshot of two pages is saved', asy
   }
 
   const shots = await Promise.all([a, b].map((p) => p.screenshot()));
-  const board = await browser.newPage({ viewport: { width: 1820, height: 660 } });
+  const board = await browser.newPage({ viewport: { width: 1840, height: 660 } });
   const imgs = shots.map((s) => `<img src="data:image/png;base64,${s.toString('base64')}">`).join('');
   await board.setContent(`<body style="margin:0;display:flex;gap:20px;background:#ddd">${imgs}</body>`);
   const out = resolve(import.meta.dirname, '../../docs');
