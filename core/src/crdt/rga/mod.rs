@@ -436,9 +436,12 @@ impl Rga {
         if pos > len {
             return Err(EditError::OutOfBounds { index: pos, len });
         }
-        let (chars, utf16) = text
-            .chars()
-            .fold((0u32, 0u32), |(n, u), c| (n + 1, u + c.len_utf16() as u32));
+        let (chars, utf16) = if text.is_ascii() {
+            (text.len() as u32, text.len() as u32)
+        } else {
+            text.chars()
+                .fold((0u32, 0u32), |(n, u), c| (n + 1, u + c.len_utf16() as u32))
+        };
         // Right after the visible character before `pos` (its origin), or at
         // the very start.
         let (leaf, idx, offset) = if pos == 0 {
@@ -661,6 +664,22 @@ impl Rga {
         let spans = &self.tree.leaves[leaf as usize].spans;
         let span = spans[idx];
         let arena = &self.arenas[span.agent as usize];
+        // Backspacing: the deleted tail joins the tombstones right after it,
+        // which continue it; the boundary moves and nothing is spliced.
+        if offset > 0 && offset + k == span.len && !span.deleted {
+            if let Some(next) = spans.get(idx + 1) {
+                let mut head = span;
+                let mut tail = split_span(&mut head, offset, arena);
+                tail.deleted = true;
+                if self.can_append(&tail, next) {
+                    tail.len += next.len;
+                    tail.utf16 += next.utf16;
+                    self.tree.update_span(leaf, idx, |s| *s = head);
+                    self.tree.update_span(leaf, idx + 1, |s| *s = tail);
+                    return;
+                }
+            }
+        }
         // Up to: left neighbour, kept head, deleted middle, kept tail, right neighbour.
         let mut parts = [span; 5];
         let mut n = 0;

@@ -126,8 +126,14 @@ impl Arena {
     /// offset and whether it directly follows the content of `seq - 1`.
     pub fn push(&mut self, s: &str, seq: Seq, chars: u32) -> (u32, bool) {
         let at = self.text.len() as u32;
-        self.ascii &= s.is_ascii();
-        self.text.push_str(s);
+        match s.as_bytes() {
+            // One typed ASCII key: no scan, no copy call.
+            &[b] if b.is_ascii() => self.text.push(char::from(b)),
+            _ => {
+                self.ascii &= s.is_ascii();
+                self.text.push_str(s);
+            }
+        }
         let follows = self.tail == Some(seq);
         self.tail = Some(seq + chars);
         (at, follows)
