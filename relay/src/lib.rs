@@ -25,6 +25,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
+
 pub use config::{Config, Settings};
 pub use state::Shared;
 
@@ -45,6 +47,13 @@ pub async fn serve(
         shared.begin_shutdown();
         shared.wait_rooms_closed(SHUTDOWN_GRACE).await;
     };
+    // Frames are small and latency-bound: without TCP_NODELAY, Nagle holds
+    // a frame until the client's (delayed) ACK of the previous one.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(signal)
         .await
