@@ -7,7 +7,7 @@
 //! ```
 //!
 //! Phases (each on a fresh relay started in this process on 127.0.0.1:0,
-//! or on `--addr` when given):
+//! on its own two-worker runtime, or on `--addr` when given):
 //! - `fan-out`: 1 document, `--clients` clients, `--typists` of them insert
 //!   one character every `--interval-ms`. Latency is the time from a
 //!   typist's `update` to a receiver reading the `delta`: typists note the
@@ -94,6 +94,10 @@ struct Args {
     /// Skip the redb phases.
     #[arg(long)]
     no_redb: bool,
+    /// Run only the phases whose name contains this (e.g. `fan-out`,
+    /// `redb`, `idle`).
+    #[arg(long)]
+    only: Option<String>,
     /// Receivers only decode frames instead of applying deltas through a
     /// `ClientSession` (typists always use one).
     #[arg(long)]
@@ -106,32 +110,45 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 struct Relay {
     addr: SocketAddr,
     stop: oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<()>,
+    done: oneshot::Receiver<()>,
 }
 
-async fn start_relay(store: Arc<dyn Store>) -> Relay {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// Starts the relay on its own runtime (two workers, as the binary has on
+/// this machine), so its tasks do not queue behind the clients' tasks.
+fn start_relay(store: Arc<dyn Store>) -> Relay {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
     let settings = Settings {
         www: None,
         pkg: None,
         ..Settings::default()
     };
-    let shared = Shared::new(settings, store).expect("store writer");
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let _ = quire_relay::serve(listener, shared, async {
-            let _ = stopped.await;
-        })
-        .await;
+    let (finished, done) = oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("relay runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let shared = Shared::new(settings, store).expect("store writer");
+            let _ = quire_relay::serve(listener, shared, async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        let _ = finished.send(());
     });
-    Relay { addr, stop, task }
+    Relay { addr, stop, done }
 }
 
 impl Relay {
     async fn stop(self) {
         let _ = self.stop.send(());
-        let _ = timeout(Duration::from_secs(10), self.task).await;
+        let _ = timeout(Duration::from_secs(10), self.done).await;
     }
 }
 
@@ -501,7 +518,7 @@ async fn run_phase(
     if let Some(addr) = args.addr {
         return phase(name, addr, args, load).await;
     }
-    let relay = start_relay(store()).await;
+    let relay = start_relay(store());
     let result = phase(name, relay.addr, args, load).await;
     relay.stop().await;
     result
@@ -658,6 +675,8 @@ async fn main() -> ExitCode {
     if !args.no_redb && args.addr.is_none() {
         plan.push(("saturate redb", true, saturate));
     }
+    let wanted = |name: &str| args.only.as_deref().is_none_or(|o| name.contains(o));
+    plan.retain(|(name, _, _)| wanted(name));
     let mut results = Vec::new();
     let mut failed = false;
     for (name, durable, load) in plan {
@@ -687,6 +706,7 @@ async fn main() -> ExitCode {
     }
     let idle = match args.idle {
         0 => None,
+        _ if !wanted("idle connections") => None,
         _ => match idle_phase(&args).await {
             Ok(r) => Some(r),
             Err(e) => {
