@@ -4,7 +4,8 @@
 
 use crate::error::{code, Error};
 use js_sys::{Array, JsString, Object, Reflect, Uint8Array};
-use quire_core::{ApplyOutcome, Change, ReplicaId, Snapshot};
+use quire_core::presence::{ClientState, PresenceOptions, Selection, User, UserInfo};
+use quire_core::{ApplyOutcome, Change, ReplicaId, Snapshot, UndoOptions};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -113,6 +114,72 @@ fn parse_replica(s: &str) -> Option<u64> {
         .flatten()
 }
 
+/// A listener argument: a function.
+pub(crate) fn listener(v: JsValue) -> Result<js_sys::Function, Error> {
+    v.dyn_into()
+        .map_err(|_| Error::invalid_argument("listener must be a function"))
+}
+
+/// `options[key]`, for options objects.
+pub(crate) fn get(o: &JsValue, key: &str) -> Result<JsValue, Error> {
+    Reflect::get(o, &key.into())
+        .map_err(|_| Error::invalid_argument(format!("options.{key} cannot be read")))
+}
+
+/// A whole number of milliseconds (`min` or more), `None` when absent.
+pub(crate) fn millis(o: &JsValue, key: &str, min: u64) -> Result<Option<u64>, Error> {
+    let v = get(o, key)?;
+    if v.is_undefined() {
+        return Ok(None);
+    }
+    match v.as_f64() {
+        Some(n) if n.fract() == 0.0 && n >= min as f64 && n <= 2_147_483_647.0 => {
+            Ok(Some(n as u64))
+        }
+        _ => Err(Error::invalid_argument(format!(
+            "{key} must be an integer number of milliseconds from {min} to 2^31-1"
+        ))),
+    }
+}
+
+/// What `DocOptions` set.
+pub(crate) struct DocSettings {
+    pub(crate) replica: Option<ReplicaId>,
+    pub(crate) undo: UndoOptions,
+    pub(crate) presence: PresenceOptions,
+}
+
+/// Reads `DocOptions` (undefined or an object; unknown keys are ignored).
+pub(crate) fn doc_options(options: &JsValue) -> Result<DocSettings, Error> {
+    let replica = replica_option(options)?;
+    let mut undo = UndoOptions::default();
+    let mut presence = PresenceOptions::default();
+    if options.is_object() {
+        if let Some(ms) = millis(options, "undoCaptureMs", 0)? {
+            undo.capture_window_ms = ms;
+        }
+        let p = get(options, "presence")?;
+        if !p.is_undefined() {
+            if !p.is_object() {
+                return Err(Error::invalid_argument(
+                    "options.presence must be an object",
+                ));
+            }
+            if let Some(ms) = millis(&p, "idleAfterMs", 0)? {
+                presence.idle_after_ms = ms;
+            }
+            if let Some(ms) = millis(&p, "timeoutMs", 1)? {
+                presence.timeout_ms = ms;
+            }
+        }
+    }
+    Ok(DocSettings {
+        replica,
+        undo,
+        presence,
+    })
+}
+
 /// A random replica id from `crypto.getRandomValues`.
 pub(crate) fn random_replica() -> Result<ReplicaId, Error> {
     let mut buf = [0u8; 8];
@@ -206,6 +273,145 @@ pub(crate) fn change(c: &Change) -> Option<JsValue> {
     })
 }
 
+/// The changes that turn `before` into `after`, as `onChange` reports
+/// them: the text as one delete and one insert around the common prefix and
+/// suffix, then the title and the counters that differ.
+pub(crate) fn changes_between(before: &Snapshot, after: &Snapshot) -> Array {
+    let out = Array::new();
+    let (at, deleted, inserted) = text_diff(&before.text, &after.text);
+    if deleted > 0 {
+        out.push(&text_change("delete", at, deleted));
+    }
+    if inserted > 0 {
+        out.push(&text_change("insert", at, inserted));
+    }
+    if before.title != after.title {
+        out.push(&title_change());
+    }
+    let (old, new) = (&before.counters, &after.counters);
+    let added = new.keys().filter(|name| !old.contains_key(*name));
+    for name in old.keys().chain(added) {
+        if old.get(name) != new.get(name) {
+            out.push(&counter_change(name));
+        }
+    }
+    out
+}
+
+/// `(index, deleted, inserted)` in UTF-16 code units: the span between the
+/// common prefix and the common suffix of `a` and `b`.
+fn text_diff(a: &str, b: &str) -> (usize, usize, usize) {
+    let prefix: usize = a
+        .chars()
+        .zip(b.chars())
+        .take_while(|(x, y)| x == y)
+        .map(|(x, _)| x.len_utf8())
+        .sum();
+    let (a_rest, b_rest) = (&a[prefix..], &b[prefix..]);
+    let suffix: usize = a_rest
+        .chars()
+        .rev()
+        .zip(b_rest.chars().rev())
+        .take_while(|(x, y)| x == y)
+        .map(|(x, _)| x.len_utf8())
+        .sum();
+    let units = |s: &str| s.encode_utf16().count();
+    (
+        units(&a[..prefix]),
+        units(&a_rest[..a_rest.len() - suffix]),
+        units(&b_rest[..b_rest.len() - suffix]),
+    )
+}
+
+/// A presence state from `setLocal`'s argument: `{ name, color, data?,
+/// cursor?, selection? }`, indexes in UTF-16 code units (clamped to the
+/// text) turned into anchors on `doc`.
+pub(crate) fn client_state(doc: &quire_core::Doc, v: &JsValue) -> Result<ClientState, Error> {
+    if !v.is_object() {
+        return Err(Error::invalid_argument("presence state must be an object"));
+    }
+    let field = |key: &str| {
+        Reflect::get(v, &key.into())
+            .map_err(|_| Error::invalid_argument(format!("state.{key} cannot be read")))
+    };
+    let optional =
+        |key: &str| field(key).map(|x| Some(x).filter(|x| !x.is_undefined() && !x.is_null()));
+    let anchor = |x: &JsValue, what: &str| index(x, what).map(|i| doc.anchor_at_utf16(i));
+    let data = match optional("data")? {
+        Some(d) => text(&d, "state.data")?,
+        None => String::new(),
+    };
+    let cursor = match optional("cursor")? {
+        Some(c) => Some(anchor(&c, "state.cursor")?),
+        None => None,
+    };
+    let selection = match optional("selection")? {
+        Some(s) if s.is_object() => {
+            let end = |k: &str| Reflect::get(&s, &k.into()).unwrap_or_default();
+            Some(Selection {
+                start: anchor(&end("start"), "state.selection.start")?,
+                end: anchor(&end("end"), "state.selection.end")?,
+            })
+        }
+        Some(_) => {
+            return Err(Error::invalid_argument(
+                "state.selection must be { start, end }",
+            ))
+        }
+        None => None,
+    };
+    Ok(ClientState {
+        user: UserInfo {
+            name: text(&field("name")?, "state.name")?,
+            color: text(&field("color")?, "state.color")?,
+            data,
+        },
+        cursor,
+        selection,
+    })
+}
+
+/// `{ id, name, color, data, cursor, selection, line, column, idle, local }`
+/// with the anchors resolved against `doc` (UTF-16 code units).
+pub(crate) fn user(doc: &quire_core::Doc, u: &User, local: bool) -> JsValue {
+    let s = &u.state;
+    let at = |a| doc.resolve_utf16(a);
+    let cursor = s.cursor.as_ref().map(at);
+    let selection = s
+        .selection
+        .as_ref()
+        .map(|sel| (at(&sel.start), at(&sel.end)));
+    let caret = cursor.or(selection.map(|(_, end)| end));
+    let place = caret.map(|i| doc.line_col_utf16(i));
+    let number = |n: Option<usize>| n.map_or(JsValue::NULL, JsValue::from);
+    object(&[
+        ("id", u.id.0.to_string().into()),
+        ("name", s.user.name.as_str().into()),
+        ("color", s.user.color.as_str().into()),
+        ("data", s.user.data.as_str().into()),
+        ("cursor", number(cursor)),
+        (
+            "selection",
+            selection.map_or(JsValue::NULL, |(start, end)| {
+                object(&[("start", start.into()), ("end", end.into())])
+            }),
+        ),
+        ("line", number(place.map(|p| p.line))),
+        ("column", number(place.map(|p| p.column_utf16))),
+        ("idle", u.idle.into()),
+        ("local", local.into()),
+    ])
+}
+
+/// `{ changed }`: the ids of the clients whose presence changed.
+pub(crate) fn presence_event(changed: &[ReplicaId]) -> JsValue {
+    let ids: Array = changed
+        .iter()
+        .map(|id| JsValue::from(id.0.to_string()))
+        .collect();
+    object(&[("changed", ids.into())])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +437,16 @@ mod tests {
         for bad in [None, Some(0.5), Some(2f64.powi(60)), Some(f64::NAN)] {
             assert_eq!(step(bad).unwrap_err().code, "INVALID_ARGUMENT");
         }
+    }
+
+    #[test]
+    fn text_diff_finds_the_changed_span_in_utf16_units() {
+        assert_eq!(text_diff("abc", "abc"), (3, 0, 0));
+        assert_eq!(text_diff("hello world", "hello"), (5, 6, 0));
+        assert_eq!(text_diff("ab", "aXYb"), (1, 0, 2));
+        assert_eq!(text_diff("a😀b", "a😀😀b"), (3, 0, 2));
+        assert_eq!(text_diff("xaay", "xay"), (2, 1, 0));
+        assert_eq!(text_diff("", "é😀"), (0, 0, 3));
     }
 
     #[test]

@@ -4,8 +4,9 @@
 
 use crate::convert;
 use crate::error::{code, Error};
+use crate::presence::{self, Presence};
 use js_sys::{Array, Function};
-use quire_core::{ApplyOutcome, VersionVector};
+use quire_core::{ApplyOutcome, UndoManager, VersionVector};
 use std::cell::RefCell;
 use std::fmt;
 use std::rc::{Rc, Weak};
@@ -25,6 +26,8 @@ pub struct Doc {
     // Shared so that a `SyncClient` can drive the same document.
     core: Rc<RefCell<CoreDoc>>,
     listeners: Rc<RefCell<Listeners>>,
+    undo: Rc<RefCell<UndoManager>>,
+    presence: Rc<presence::Shared>,
 }
 
 impl fmt::Debug for Doc {
@@ -41,11 +44,51 @@ fn busy() -> Error {
 }
 
 impl Doc {
-    fn wrap(core: CoreDoc) -> Doc {
+    fn wrap(core: CoreDoc, settings: convert::DocSettings) -> Doc {
         Doc {
+            undo: Rc::new(RefCell::new(UndoManager::with_options(
+                &core,
+                settings.undo,
+            ))),
+            presence: presence::Shared::new(core.replica(), settings.presence),
             core: Rc::new(RefCell::new(core)),
             listeners: Rc::default(),
         }
+    }
+
+    /// The document's presence state (for `SyncClient`).
+    pub(crate) fn presence_state(&self) -> Rc<presence::Shared> {
+        Rc::clone(&self.presence)
+    }
+
+    /// Records local edits for undo (after each editing call, and after
+    /// remote ones so a title undo restores what this replica saw).
+    fn capture(&self) {
+        if let (Ok(d), Ok(mut u)) = (self.core.try_borrow(), self.undo.try_borrow_mut()) {
+            u.capture(&d, js_sys::Date::now() as u64);
+        }
+    }
+
+    /// Undo or redo, then tells the listeners what changed (even if the
+    /// core failed halfway: what it did stands).
+    fn revert(&self, redo: bool) -> Result<bool, JsValue> {
+        let listening = self.listening();
+        let mut undo = self.undo.try_borrow_mut().map_err(|_| busy())?;
+        let (result, changes) = self.with_mut(|d| {
+            let before = listening.then(|| d.snapshot());
+            let now = js_sys::Date::now() as u64;
+            let result = match redo {
+                true => undo.redo(d, now),
+                false => undo.undo(d, now),
+            };
+            let changes = before.map(|b| convert::changes_between(&b, &d.snapshot()));
+            Ok::<_, Error>((result, changes))
+        })?;
+        drop(undo);
+        if let Some(changes) = changes {
+            self.emit("local", changes)?;
+        }
+        Ok(result.map_err(Error::from)?)
     }
 
     /// The core document, shared with other bindings (e.g. `SyncClient`).
@@ -125,6 +168,7 @@ impl Doc {
     /// Tells the listeners about remote changes already applied to the
     /// core (by `apply_remote`, or by a `SyncClient`'s session).
     pub(crate) fn emit_remote(&self, outcome: &ApplyOutcome) -> Result<(), JsValue> {
+        self.capture();
         if !outcome.changes.is_empty() && self.listening() {
             let changes: Array = outcome.changes.iter().filter_map(convert::change).collect();
             self.emit("remote", changes)?;
@@ -137,6 +181,8 @@ impl Doc {
         Doc {
             core: Rc::clone(&self.core),
             listeners: Rc::clone(&self.listeners),
+            undo: Rc::clone(&self.undo),
+            presence: Rc::clone(&self.presence),
         }
     }
 }
@@ -150,8 +196,8 @@ impl Doc {
     pub fn new(
         #[wasm_bindgen(unchecked_optional_param_type = "DocOptions")] options: JsValue,
     ) -> Result<Doc, JsValue> {
-        let replica = replica(&options)?;
-        Ok(Doc::wrap(CoreDoc::new(replica)))
+        let (replica, settings) = settings(&options)?;
+        Ok(Doc::wrap(CoreDoc::new(replica), settings))
     }
 
     /// Decodes a document produced by `encode()`; edits made from now on
@@ -160,9 +206,9 @@ impl Doc {
         bytes: &[u8],
         #[wasm_bindgen(unchecked_optional_param_type = "DocOptions")] options: JsValue,
     ) -> Result<Doc, JsValue> {
-        let replica = replica(&options)?;
+        let (replica, settings) = settings(&options)?;
         let core = CoreDoc::decode(bytes, replica).map_err(Error::from)?;
-        Ok(Doc::wrap(core))
+        Ok(Doc::wrap(core, settings))
     }
 
     /// This replica's id.
@@ -181,6 +227,7 @@ impl Doc {
         let index = convert::index(&index, "index")?;
         let text = convert::text(&text, "text")?;
         self.with_mut(|d| d.insert_utf16(index, &text))?;
+        self.capture();
         self.emit_text("insert", index, || text.encode_utf16().count())
     }
 
@@ -193,6 +240,7 @@ impl Doc {
         let index = convert::index(&index, "index")?;
         let length = convert::index(&length, "length")?;
         self.with_mut(|d| d.delete_utf16(index, length))?;
+        self.capture();
         self.emit_text("delete", index, || length)
     }
 
@@ -216,6 +264,7 @@ impl Doc {
         let title = convert::text(&title, "title")?;
         let now_ms = js_sys::Date::now() as u64;
         self.with_mut(|d| d.set_title(&title, now_ms))?;
+        self.capture();
         self.emit_one("local", convert::title_change)
     }
 
@@ -234,6 +283,7 @@ impl Doc {
         let name = convert::text(&name, "counter name")?;
         let by = convert::amount(&by)?;
         self.with_mut(|d| d.increment(&name, by))?;
+        self.capture();
         self.emit_one("local", || convert::counter_change(&name))
     }
 
@@ -288,6 +338,38 @@ impl Doc {
         Ok(convert::snapshot(&self.with(CoreDoc::snapshot)?))
     }
 
+    /// Reverts this replica's last undo step (edits within the capture
+    /// window form one) with new operations, which sync like any edit;
+    /// other replicas' text is never removed. Returns whether there was a
+    /// step. Listeners get the changes as `local`.
+    pub fn undo(&self) -> Result<bool, JsValue> {
+        self.revert(false)
+    }
+
+    /// Reverts the last undo; a new edit clears what can be redone.
+    pub fn redo(&self) -> Result<bool, JsValue> {
+        self.revert(true)
+    }
+
+    /// Whether `undo()` would do something.
+    #[wasm_bindgen(getter, js_name = canUndo)]
+    pub fn can_undo(&self) -> Result<bool, JsValue> {
+        Ok(self.undo.try_borrow().map_err(|_| busy())?.can_undo())
+    }
+
+    /// Whether `redo()` would do something.
+    #[wasm_bindgen(getter, js_name = canRedo)]
+    pub fn can_redo(&self) -> Result<bool, JsValue> {
+        Ok(self.undo.try_borrow().map_err(|_| busy())?.can_redo())
+    }
+
+    /// The document's presence (the same state on every access): this
+    /// client's cursor and who else is here.
+    #[wasm_bindgen(getter)]
+    pub fn presence(&self) -> Presence {
+        Presence::new(self.core(), self.presence_state())
+    }
+
     /// Calls `listener` after every change, local or remote; returns a
     /// function that unsubscribes it.
     #[wasm_bindgen(js_name = onChange, unchecked_return_type = "() => void")]
@@ -295,9 +377,7 @@ impl Doc {
         &self,
         #[wasm_bindgen(unchecked_param_type = "(event: ChangeEvent) => void")] listener: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let listener: Function = listener
-            .dyn_into()
-            .map_err(|_| Error::invalid_argument("listener must be a function"))?;
+        let listener = convert::listener(listener)?;
         // Remote change positions cost a tree walk: only while listened to.
         self.with_mut(|d| {
             d.set_track_changes(true);
@@ -314,11 +394,13 @@ impl Doc {
     }
 }
 
-fn replica(options: &JsValue) -> Result<quire_core::ReplicaId, Error> {
-    match convert::replica_option(options)? {
-        Some(r) => Ok(r),
-        None => convert::random_replica(),
-    }
+fn settings(options: &JsValue) -> Result<(quire_core::ReplicaId, convert::DocSettings), Error> {
+    let settings = convert::doc_options(options)?;
+    let replica = match settings.replica {
+        Some(r) => r,
+        None => convert::random_replica()?,
+    };
+    Ok((replica, settings))
 }
 
 fn unsubscribe(listeners: &Weak<RefCell<Listeners>>, core: &Weak<RefCell<CoreDoc>>, id: u32) {

@@ -1,6 +1,7 @@
 //! Errors thrown to JavaScript: `Error` objects (name `QuireError`) with a
 //! stable `code`, never strings. Every core error maps to one code.
 
+use quire_core::presence::PresenceError;
 use quire_core::{ApplyError, DecodeError, EditError};
 use wasm_bindgen::JsValue;
 
@@ -97,6 +98,20 @@ impl From<ApplyError> for Error {
     }
 }
 
+impl From<PresenceError> for Error {
+    fn from(e: PresenceError) -> Self {
+        let code = match &e {
+            PresenceError::Decode(d) => decode_code(d),
+            PresenceError::TooLarge { .. } => code::LIMIT,
+            PresenceError::NotOneEntry { .. } | PresenceError::ForgedClient { .. } => {
+                code::INVALID_ARGUMENT
+            }
+            _ => code::INTERNAL,
+        };
+        Error::new(code, e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,7 +119,7 @@ mod tests {
 
     #[test]
     fn every_core_error_maps_to_its_documented_code() {
-        let cases: [(Error, &str); 7] = [
+        let cases: [(Error, &str); 9] = [
             (
                 EditError::OutOfBounds { index: 9, len: 1 }.into(),
                 "INVALID_INDEX",
@@ -138,6 +153,19 @@ mod tests {
                 }
                 .into(),
                 "LIMIT",
+            ),
+            (
+                PresenceError::TooLarge {
+                    what: "user name",
+                    size: 300,
+                    limit: 256,
+                }
+                .into(),
+                "LIMIT",
+            ),
+            (
+                PresenceError::Decode(DecodeError::BadMagic).into(),
+                "DECODE",
             ),
         ];
         for (err, code) in cases {

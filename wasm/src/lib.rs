@@ -13,9 +13,11 @@
 mod convert;
 mod doc;
 mod error;
+mod presence;
 mod sync_client;
 
 pub use doc::Doc;
+pub use presence::Presence;
 pub use sync_client::SyncClient;
 
 use wasm_bindgen::prelude::*;
@@ -26,6 +28,10 @@ const TS_TYPES: &'static str = r#"
 export interface DocOptions {
   /** This replica's id: an unsigned 64-bit integer (bigint or decimal string). Random by default. */
   replicaId?: bigint | string | number;
+  /** Edits less than this many milliseconds apart form one undo step (default 500). */
+  undoCaptureMs?: number;
+  /** Idle and expiry thresholds of `doc.presence`. */
+  presence?: PresenceOptions;
 }
 
 /** What `applyDelta` did. */

@@ -8,13 +8,14 @@
 //! released, so it may call back into the client or edit the document.
 
 mod convert;
-mod host;
+pub(crate) mod host;
 mod typescript;
 
 use self::convert::{sync_code, Backoff, Failure, Report};
 use self::host::{NetworkEvents, Socket, SocketHandlers, Timer};
 use crate::doc::Doc;
 use crate::error::Error;
+use crate::presence;
 use js_sys::{Function, Object, Reflect};
 use quire_core::sync::{
     close, ClientConfig, ClientSession, Resume, SessionEvent, Status, SyncError,
@@ -42,6 +43,8 @@ enum Input {
     Local,
     Online(bool),
     Loaded(Option<Resume>),
+    /// The document's local presence changed.
+    Presence,
 }
 
 /// What to tell the application once the state is released.
@@ -49,6 +52,10 @@ enum Input {
 struct Output {
     remote: Vec<ApplyOutcome>,
     save: Option<String>,
+    /// Presence bodies from peers.
+    presence: Vec<Vec<u8>>,
+    /// Not live: forget the peers' presence.
+    offline: bool,
 }
 
 /// JS functions made once per client; they hold only a `Weak` to it.
@@ -61,6 +68,7 @@ struct Callbacks {
     local: Closure<dyn FnMut(JsValue)>,
     online: Closure<dyn FnMut()>,
     offline: Closure<dyn FnMut()>,
+    presence: Closure<dyn FnMut()>,
     /// Owned by JS (it may be called after the client is freed).
     noop: Function,
 }
@@ -90,6 +98,7 @@ struct State {
     storing: bool,
     failure: Option<Failure>,
     stopped: bool,
+    presence: presence::Link,
 }
 
 #[derive(Default)]
@@ -112,6 +121,7 @@ struct Shared {
     // they would call.
     state: RefCell<State>,
     subscription: RefCell<Option<OnDrop>>,
+    presence_hook: RefCell<Option<presence::Hook>>,
     network: RefCell<Option<NetworkEvents>>,
     inbox: RefCell<VecDeque<Input>>,
     doc: Doc,
@@ -159,6 +169,7 @@ fn pump(shared: &Rc<Shared>) {
                 state.handle(input, &shared.callbacks, &mut out);
             }
             state.reschedule(&shared.callbacks, host::now());
+            out.offline = state.session.status() != Status::Live;
             let report = state.report();
             let changed =
                 report != shared.report.get() || state.failure != *shared.failure.borrow();
@@ -179,6 +190,17 @@ impl Shared {
     fn deliver(&self, out: Output, event: Option<JsValue>) {
         for outcome in &out.remote {
             if let Err(e) = self.doc.emit_remote(outcome) {
+                host::report(&e);
+            }
+        }
+        let presence = self.doc.presence_state();
+        for body in &out.presence {
+            if let Err(e) = presence.apply(body) {
+                host::report(&e);
+            }
+        }
+        if out.offline {
+            if let Err(e) = presence.clear() {
                 host::report(&e);
             }
         }
@@ -276,6 +298,11 @@ impl State {
                 self.retry = None;
                 self.open(cb, now);
             }
+            Input::Presence => {
+                self.presence.changed();
+                self.send_presence(now);
+                self.flush(cb);
+            }
             Input::Local => {
                 let sent = match self.core.try_borrow() {
                     Ok(doc) => self.session.local_changes(&doc, now),
@@ -364,6 +391,11 @@ impl State {
         self.wanted = false;
         self.retry = None;
         if self.socket.is_some() {
+            if self.session.status() == Status::Live {
+                if let Some(body) = self.presence.leave() {
+                    self.session.send_presence(body, now);
+                }
+            }
             self.session.close(now);
             while let Some(frame) = self.session.poll_transmit() {
                 if let Some(s) = self.socket.as_ref().filter(|_| self.opened) {
@@ -388,7 +420,9 @@ impl State {
                         SessionEvent::Status(Status::Live) => {
                             self.attempt = 0;
                             self.failure = None;
+                            self.presence.live();
                         }
+                        SessionEvent::Presence(body) => out.presence.push(body),
                         SessionEvent::ServerError(e) => {
                             self.failure = Some(convert::server_error(&e));
                         }
@@ -401,6 +435,7 @@ impl State {
                     let message = "the server ended the session (bye)";
                     return self.failed(Failure::new(sync_code::CLOSED, message, false), cb);
                 }
+                self.send_presence(now);
                 self.flush(cb);
             }
             Err(e) => self.fail(&e, cb),
@@ -420,8 +455,20 @@ impl State {
             return;
         }
         match self.session.handle_timeout(now) {
-            Ok(()) => self.flush(cb),
+            Ok(()) => {
+                self.send_presence(now);
+                self.flush(cb);
+            }
             Err(e) => self.fail(&e, cb),
+        }
+    }
+
+    /// Queues the local presence when it is due (while live).
+    fn send_presence(&mut self, now: u64) {
+        if self.session.status() == Status::Live {
+            if let Some(body) = self.presence.poll(now) {
+                self.session.send_presence(body, now);
+            }
         }
     }
 
@@ -489,7 +536,12 @@ impl State {
         let deadline = if self.socket.is_some() && !self.opened {
             Some(self.opening_since + self.connect_timeout_ms)
         } else {
-            self.session.poll_timeout()
+            let live = self.session.status() == Status::Live;
+            let presence = self.presence.deadline().filter(|_| live);
+            match (self.session.poll_timeout(), presence) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
         };
         match (deadline, &self.tick) {
             (None, _) => self.tick = None,
@@ -545,6 +597,7 @@ fn callbacks(weak: &Weak<Shared>) -> Callbacks {
                 dispatch(&local, Input::Local);
             }
         }),
+        presence: on0(|| Input::Presence),
         online: on0(|| Input::Online(true)),
         offline: on0(|| Input::Online(false)),
         noop: Closure::<dyn FnMut(JsValue)>::new(|_: JsValue| {})
@@ -617,12 +670,14 @@ impl SyncClient {
             storing: options.storage.is_some(),
             failure: None,
             stopped: false,
+            presence: presence::Link::new(doc.presence_state()),
             session,
         };
         let report = state.report();
         let shared = Rc::new_cyclic(|weak| Shared {
             state: RefCell::new(state),
             subscription: RefCell::default(),
+            presence_hook: RefCell::default(),
             network: RefCell::default(),
             inbox: RefCell::default(),
             doc: doc.share(),
@@ -636,6 +691,8 @@ impl SyncClient {
         let cb = &shared.callbacks;
         let off = doc.on_change(cb.local.as_ref().clone())?;
         *shared.subscription.borrow_mut() = off.dyn_into().ok().map(OnDrop);
+        let hook = cb.presence.as_ref().unchecked_ref::<Function>().clone();
+        *shared.presence_hook.borrow_mut() = Some(doc.presence_state().on_local(hook));
         *shared.network.borrow_mut() = NetworkEvents::listen(
             cb.online.as_ref().unchecked_ref(),
             cb.offline.as_ref().unchecked_ref(),
@@ -736,6 +793,7 @@ impl Drop for SyncClient {
             state.tick = None;
         }
         self.shared.subscription.borrow_mut().take();
+        self.shared.presence_hook.borrow_mut().take();
         self.shared.network.borrow_mut().take();
     }
 }

@@ -1,6 +1,7 @@
 //! Conversions for `SyncClient`: options in, status objects, resume points
 //! and errors out.
 
+use crate::convert::{get, millis};
 use crate::error::{code, Error};
 use js_sys::{Function, Object, Reflect};
 use quire_core::sync::message::MAX_TOKEN;
@@ -79,27 +80,6 @@ pub(crate) struct Options {
 impl Options {
     pub(crate) fn backoff(&self) -> Backoff {
         self.backoff.unwrap_or(DEFAULT_BACKOFF)
-    }
-}
-
-fn get(o: &JsValue, key: &str) -> Result<JsValue, Error> {
-    Reflect::get(o, &key.into())
-        .map_err(|_| Error::invalid_argument(format!("options.{key} cannot be read")))
-}
-
-/// A whole number of milliseconds (`min` or more), `None` when absent.
-fn millis(o: &JsValue, key: &str, min: u64) -> Result<Option<u64>, Error> {
-    let v = get(o, key)?;
-    if v.is_undefined() {
-        return Ok(None);
-    }
-    match v.as_f64() {
-        Some(n) if n.fract() == 0.0 && n >= min as f64 && n <= 2_147_483_647.0 => {
-            Ok(Some(n as u64))
-        }
-        _ => Err(Error::invalid_argument(format!(
-            "{key} must be an integer number of milliseconds from {min} to 2^31-1"
-        ))),
     }
 }
 

@@ -1,6 +1,15 @@
 // Compiled with `tsc --noEmit -p wasm` against the built wasm/pkg/quire.d.ts:
 // the public API is typed as documented (no `any` leaks into user code).
-import { Doc, type ApplyResult, type ChangeEvent, type QuireError, type Snapshot } from 'quire';
+import {
+  Doc,
+  Presence,
+  type ApplyResult,
+  type ChangeEvent,
+  type PresenceEvent,
+  type PresenceUser,
+  type QuireError,
+  type Snapshot,
+} from 'quire';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T>(_value: T): void {}
@@ -48,6 +57,34 @@ try {
   const e = err as QuireError;
   if (e.code === 'INVALID_INDEX') console.log(e.message, applied, pending, all.length);
 }
+
+// Undo and presence.
+const editor = new Doc({ undoCaptureMs: 0, presence: { idleAfterMs: 60_000, timeoutMs: 30_000 } });
+const undone: boolean = editor.undo();
+const redone: boolean = editor.redo();
+assertEqual<Doc['canUndo'], boolean>(true);
+assertEqual<Doc['canRedo'], boolean>(true);
+const presence: Presence = editor.presence;
+const body: Uint8Array = presence.setLocal({ name: 'Ann', color: '#e91e63', cursor: 0, selection: { start: 0, end: 0 } });
+presence.setLocal({ name: 'Ann', color: '#e91e63', data: '{}', cursor: null, selection: null });
+const changed: boolean = doc.presence.apply(body);
+assertEqual<ReturnType<Presence['keepalive']>, Uint8Array | undefined>(true);
+assertEqual<ReturnType<Presence['leave']>, Uint8Array>(true);
+const users: PresenceUser[] = presence.users();
+for (const u of users) {
+  expectType<string>(u.id);
+  expectType<number | null>(u.cursor);
+  expectType<{ start: number; end: number } | null>(u.selection);
+  expectType<number | null>(u.line ?? u.column);
+  expectType<boolean>(u.idle && u.local);
+}
+const offPresence: () => void = presence.onPresence((e: PresenceEvent) => expectType<string[]>(e.changed));
+offPresence();
+console.log(undone, redone, changed);
+// @ts-expect-error a cursor is a number
+presence.setLocal({ name: 'Ann', color: 'red', cursor: '3' });
+// @ts-expect-error name and color are required
+presence.setLocal({ cursor: 3 });
 
 // @ts-expect-error insert takes a string
 doc.insert(0, 5);
