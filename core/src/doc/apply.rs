@@ -492,11 +492,12 @@ impl Doc {
 
 /// Ascending `(first, count)` of a delete's targets after skipping `k`.
 fn delete_range(len: u32, target: OpId, reversed: bool, k: u32) -> (Seq, u32) {
-    if reversed {
-        (target.seq + 1 - len, len - k)
-    } else {
-        (target.seq + k, len - k)
-    }
+    // A reversed run's remaining targets are its lowest ones.
+    let skip = if reversed { 0 } else { k };
+    (
+        super::log::lowest_target(target.seq, len, reversed) + skip,
+        len - k,
+    )
 }
 
 fn skip_chars(s: &str, k: u32) -> &str {

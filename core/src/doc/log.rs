@@ -42,16 +42,22 @@ impl LogOp {
     /// The ascending target range of a delete.
     pub fn delete_range(&self) -> Option<ItemId> {
         match self.kind {
-            LogKind::Delete { target, reversed } => Some(if reversed {
-                ItemId {
-                    agent: target.agent,
-                    seq: target.seq + 1 - self.len,
-                }
-            } else {
-                target
+            LogKind::Delete { target, reversed } => Some(ItemId {
+                agent: target.agent,
+                seq: lowest_target(target.seq, self.len, reversed),
             }),
             _ => None,
         }
+    }
+}
+
+/// The lowest seq a delete run of `len` targets: a reversed run (backspaces)
+/// names its highest target and goes down from it.
+pub(crate) fn lowest_target(target: Seq, len: u32, reversed: bool) -> Seq {
+    if reversed {
+        target + 1 - len
+    } else {
+        target
     }
 }
 
