@@ -98,6 +98,7 @@ pub(crate) struct Shared {
     /// `SyncClient`s to tell when the local state changes.
     hooks: RefCell<Listeners>,
     tick: Closure<dyn FnMut()>,
+    timeout_ms: u64,
 }
 
 impl fmt::Debug for Shared {
@@ -121,12 +122,13 @@ impl Drop for Hook {
 
 impl Shared {
     pub(crate) fn new(local: ReplicaId, options: PresenceOptions) -> Rc<Shared> {
+        let timeout_ms = options.timeout_ms;
         Rc::new_cyclic(|weak: &Weak<Shared>| {
             let weak = weak.clone();
             Shared {
                 state: RefCell::new(State {
                     idle_after_ms: options.idle_after_ms,
-                    timeout_ms: options.timeout_ms,
+                    timeout_ms,
                     core: CorePresence::with_options(local, options),
                     idle: Vec::new(),
                     local_active: 0,
@@ -135,6 +137,7 @@ impl Shared {
                 }),
                 listeners: RefCell::default(),
                 hooks: RefCell::default(),
+                timeout_ms,
                 tick: Closure::new(move || {
                     if let Some(shared) = weak.upgrade() {
                         if let Err(e) = shared.tick() {
@@ -285,7 +288,7 @@ pub(crate) struct Link {
 
 impl Link {
     pub(crate) fn new(shared: Rc<Shared>) -> Link {
-        let timeout = shared.state.borrow().timeout_ms;
+        let timeout = shared.timeout_ms;
         Link {
             shared,
             keepalive_ms: (timeout / 3).max(1),
