@@ -63,6 +63,7 @@ pub mod ids;
 pub mod presence;
 pub mod sync;
 mod undo;
+mod util;
 pub mod version;
 
 pub use codec::DecodeError;

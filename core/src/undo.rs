@@ -25,7 +25,7 @@ use crate::crdt::rga::span::ItemId;
 use crate::doc::{Doc, LogKind};
 use crate::error::EditError;
 use crate::ids::Seq;
-use std::collections::{BTreeMap, HashMap};
+use crate::util::VecMap;
 
 /// Settings of an [`UndoManager`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,7 +87,7 @@ pub struct UndoManager {
     last_edit: Option<u64>,
     /// Deleted character range start -> (the new characters that replaced
     /// it on undo or redo, its length).
-    replaced: BTreeMap<ItemId, (ItemId, u32)>,
+    replaced: VecMap<ItemId, (ItemId, u32)>,
 }
 
 impl UndoManager {
@@ -106,7 +106,7 @@ impl UndoManager {
             undo: Vec::new(),
             redo: Vec::new(),
             last_edit: None,
-            replaced: BTreeMap::new(),
+            replaced: VecMap::new(),
         }
     }
 
@@ -276,7 +276,7 @@ impl UndoManager {
                 }
             }
         }
-        runs.sort_by(|a, b| {
+        runs.sort_unstable_by(|a, b| {
             a.at.pos
                 .cmp(&b.at.pos)
                 .then_with(|| doc.rga.cmp_order(a.start, b.start))
@@ -317,8 +317,7 @@ impl UndoManager {
             }
             let covering = self
                 .replaced
-                .range(..=id)
-                .next_back()
+                .floor(&id)
                 .filter(|(old, (_, l))| old.agent == id.agent && id.seq - old.seq < *l);
             if let Some((old, &(new, l))) = covering {
                 let off = id.seq - old.seq;
@@ -329,8 +328,7 @@ impl UndoManager {
             }
             let next = self
                 .replaced
-                .range(id..)
-                .next()
+                .ceil(&id)
                 .filter(|(old, _)| old.agent == id.agent && old.seq < id.seq.saturating_add(n));
             let k = next.map_or(n, |(old, _)| old.seq - id.seq);
             out.push((id, k));
@@ -345,7 +343,8 @@ impl UndoManager {
         let log = &doc.logs[own as usize];
         let mut effects = Vec::new();
         let mut title = core::mem::take(&mut self.title_seen);
-        let mut totals: HashMap<&str, (u64, u64)> = HashMap::new();
+        // Few counters change per step: a linear list beats a hash map here.
+        let mut totals: Vec<(&str, (u64, u64))> = Vec::new();
         let mut seq = self.seen;
         let mut i = log.first_after(seq);
         while seq < log.next {
@@ -385,12 +384,17 @@ impl UndoManager {
                     title.clone_from(&t.value);
                 }
                 LogKind::Counter(c) => {
-                    let prev = *totals
-                        .entry(c.name.as_str())
-                        .or_insert_with(|| own_totals_before(log.ops[..i].iter(), &c.name));
+                    let name = c.name.as_str();
+                    let prev = match totals.iter().find(|(n, _)| *n == name) {
+                        Some(&(_, t)) => t,
+                        None => own_totals_before(log.ops[..i].iter(), name),
+                    };
                     let delta =
                         i128::from(c.p) - i128::from(prev.0) - i128::from(c.n) + i128::from(prev.1);
-                    totals.insert(c.name.as_str(), (c.p, c.n));
+                    match totals.iter_mut().find(|(n, _)| *n == name) {
+                        Some(entry) => entry.1 = (c.p, c.n),
+                        None => totals.push((name, (c.p, c.n))),
+                    }
                     effects.push(Effect::Counter {
                         name: c.name.clone(),
                         delta: i64::try_from(delta).unwrap_or(if delta < 0 {

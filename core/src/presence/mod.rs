@@ -26,7 +26,7 @@ mod wire;
 use crate::codec::DecodeError;
 use crate::doc::Anchor;
 use crate::ids::ReplicaId;
-use std::collections::BTreeMap;
+use crate::util::VecMap;
 
 pub use wire::{
     decode_entries, encode_entries, validate_client_body, MAX_PRESENCE_ENTRIES, MAX_PRESENCE_STATE,
@@ -188,10 +188,10 @@ pub struct Presence {
     clock: u64,
     activity: u64,
     state: Option<ClientState>,
-    peers: BTreeMap<ReplicaId, Peer>,
+    peers: VecMap<ReplicaId, Peer>,
     /// Clients that left: their last clock and when, so a late duplicate
     /// of an older entry cannot bring them back (kept for `timeout_ms`).
-    gone: BTreeMap<ReplicaId, (u64, u64)>,
+    gone: VecMap<ReplicaId, (u64, u64)>,
 }
 
 impl Presence {
@@ -208,8 +208,8 @@ impl Presence {
             clock: 0,
             activity: 0,
             state: None,
-            peers: BTreeMap::new(),
-            gone: BTreeMap::new(),
+            peers: VecMap::new(),
+            gone: VecMap::new(),
         }
     }
 
