@@ -13,13 +13,13 @@ export function launch() {
 
 // A page of the demo on `docId`, in its own browser context (its own tab
 // storage and replica), once the sync is live.
-export async function openDemo(browser, relay, docId) {
-  const context = await browser.newContext({ viewport: { width: 900, height: 640 } });
+export async function openDemo(browser, relay, docId, query = '') {
+  const context = await browser.newContext({ viewport: { width: 980, height: 640 } });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
   page.errors = errors;
-  await page.goto(`${relay.http}/?doc=${docId}`);
+  await page.goto(`${relay.http}/?doc=${docId}${query}`);
   await waitLive(page);
   return page;
 }

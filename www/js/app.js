@@ -12,13 +12,17 @@ const params = new URLSearchParams(location.search);
 let docId = params.get('doc');
 if (!docId || !ID_GRAMMAR.test(docId)) {
   docId = 'welcome';
-  history.replaceState(null, '', `?doc=${docId}`);
+  params.set('doc', docId);
+  history.replaceState(null, '', `?${params}`);
 }
 $('doc-id').textContent = docId;
 document.title = `${docId} · Quire`;
 $('new-doc').href = `?doc=${crypto.getRandomValues(new Uint32Array(2)).join('').slice(0, 12)}`;
 
-const { doc } = loadDoc(Doc, docId);
+// `?idleMs=` shortens the idle threshold (5 minutes by default), for demos
+// and the browser tests.
+const idleAfterMs = Number(params.get('idleMs')) || undefined;
+const { doc } = loadDoc(Doc, docId, idleAfterMs ? { presence: { idleAfterMs } } : {});
 autosave(doc, docId);
 window.quireDoc = doc; // for the console and the browser tests
 

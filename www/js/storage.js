@@ -14,17 +14,18 @@ const toBase64 = (bytes) => {
 const fromBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
 // Returns { doc, restored }: the saved document of this tab, or a new one.
-export function loadDoc(Doc, docId) {
+// `options` go to the Doc (e.g. presence timings).
+export function loadDoc(Doc, docId, options = {}) {
   const saved = sessionStorage.getItem(key(docId));
   if (saved) {
     try {
       const { replicaId, bytes } = JSON.parse(saved);
-      return { doc: Doc.decode(fromBase64(bytes), { replicaId }), restored: true };
+      return { doc: Doc.decode(fromBase64(bytes), { ...options, replicaId }), restored: true };
     } catch (err) {
       console.warn('discarding an unreadable saved document', err.code, err.message);
     }
   }
-  return { doc: new Doc(), restored: false };
+  return { doc: new Doc(options), restored: false };
 }
 
 // Saves soon after changes, and at once when the page is hidden or closed.
