@@ -122,7 +122,7 @@ test('title and counter are shared, and a screenshot of two pages is saved', asy
   const shots = await Promise.all([a, b].map((p) => p.screenshot()));
   const board = await browser.newPage({ viewport: { width: 1980, height: 660 } });
   const imgs = shots.map((s) => `<img src="data:image/png;base64,${s.toString('base64')}">`).join('');
-  await board.setContent(`<body style="margin:0;display:flex;gap:20px;background:#ddd">${imgs}</body>`);
+  await board.setContent(`<body style="margin:0;display:flex;gap:20px;background:#ddd;overflow:hidden">${imgs}</body>`);
   const out = resolve(import.meta.dirname, '../../docs');
   mkdirSync(out, { recursive: true });
   await board.screenshot({ path: join(out, 'demo.png') });
