@@ -43,14 +43,16 @@ pub(crate) fn index(v: &JsValue, what: &str) -> Result<usize, Error> {
 
 fn index_from_f64(n: f64, what: &str) -> Result<usize, Error> {
     if !integral(n) {
+        // No float in the message: formatting one pulls ~16 KB of float
+        // printing code into the wasm binary.
         return Err(Error::invalid_argument(format!(
-            "{what} must be an integer, got {n}"
+            "{what} must be a non-negative integer"
         )));
     }
     if n < 0.0 {
         return Err(Error::new(
             code::INVALID_INDEX,
-            format!("{what} {n} is negative"),
+            format!("{what} {} is negative", n as i64),
         ));
     }
     // Saturates on 32-bit targets; the core then reports it out of bounds.
