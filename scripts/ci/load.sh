@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-cargo build --release -p quire-relay --bins --examples
+# The bench profile (release settings, outputs in target/release) reuses
+# what bench-build compiled.
+cargo build --profile bench -p quire-relay --bins --examples
 export QUIRE_RELAY_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/quire-relay"
-cargo run --release -p quire-relay --example load -- --secs 1 --idle 200 "$@"
+cargo run --profile bench -p quire-relay --example load -- --secs 1 --idle 200 "$@"

@@ -27,12 +27,13 @@ if (( ${#traces[@]} == 0 )); then
 fi
 
 # Build once up front so compile errors are reported once, not per trace.
-cargo build --release -p quire-core --example trace
+# The bench profile (release settings) reuses what bench-build compiled.
+cargo build --profile bench -p quire-core --example trace
 
 failed=()
 for trace in "${traces[@]}"; do
     echo "--- trace: $trace" >&2
-    if ! cargo run --quiet --release -p quire-core --example trace -- "$trace"; then
+    if ! cargo run --quiet --profile bench -p quire-core --example trace -- "$trace"; then
         echo "error: trace replay failed: $trace" >&2
         failed+=("$trace")
     fi
