@@ -115,10 +115,13 @@ for lock in wasm/package-lock.json e2e/package-lock.json; do
 done
 
 # --- Chromium for the browser tests (Debian's package) ----------------------
-if ! have chromium; then
-    apt_install chromium
+# chromedriver runs the wasm-bindgen tests in the browser.
+if ! have chromium || ! have chromedriver; then
+    apt_install chromium chromium-driver
 fi
 have chromium || die "missing prerequisite: chromium (apt-get install -y chromium)"
+have chromedriver || die "missing prerequisite: chromedriver (apt-get install -y chromium-driver)"
 ok "$(chromium --version 2>/dev/null | head -n1)"
+ok "$(chromedriver --version 2>/dev/null | head -n1)"
 
 echo "setup: all prerequisites present"
