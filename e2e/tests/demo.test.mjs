@@ -130,3 +130,22 @@ test('title and counter are shared, and a screenshot of two pages is saved', asy
   await a.context().close();
   await b.context().close();
 });
+
+test('Ctrl-Z undoes only this page\'s typing, everywhere, and Shift-Ctrl-Z redoes it', async () => {
+  const doc = freshDoc();
+  const a = await openDemo(browser, relay, doc);
+  const b = await openDemo(browser, relay, doc);
+  await typeAt(b, 0, 'theirs');
+  await converged([a, b], (t) => t === 'theirs');
+  await new Promise((r) => setTimeout(r, 600)); // a new undo step
+  await typeAt(a, 0, 'mine ');
+  await converged([a, b], (t) => t === 'mine theirs');
+
+  await a.keyboard.press('Control+z');
+  await converged([a, b], (t) => t === 'theirs');
+  await a.keyboard.press('Control+Shift+z');
+  await converged([a, b], (t) => t === 'mine theirs');
+  assert.deepEqual([...a.errors, ...b.errors], []);
+  await a.context().close();
+  await b.context().close();
+});

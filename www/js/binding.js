@@ -2,7 +2,8 @@
 //
 // Local typing: the textarea's new value is diffed against the last known
 // text (one contiguous replace, never splitting a surrogate pair) and applied
-// as delete + insert in UTF-16 units. Remote changes: the text is replaced and
+// as delete + insert in UTF-16 units. Undo and redo go through the
+// document's undo manager. Remote changes: the text is replaced and
 // the local caret and selection are moved through each change, so they stay
 // on the same characters.
 
@@ -64,6 +65,35 @@ export function bindTextarea(textarea, doc, { onLocalEdit } = {}) {
     if (!e.isComposing) applyLocal();
   });
   textarea.addEventListener('compositionend', applyLocal);
+
+  // Ctrl/Cmd-Z, Shift-Ctrl/Cmd-Z and Ctrl-Y use the document's undo manager
+  // (only this replica's own edits), not the textarea's.
+  textarea.addEventListener('keydown', (e) => {
+    if (!(e.ctrlKey || e.metaKey) || e.altKey) return;
+    const key = e.key.toLowerCase();
+    if (key !== 'z' && key !== 'y') return;
+    e.preventDefault();
+    applyLocal();
+    let caret = null;
+    const watch = doc.onChange((event) => {
+      for (const c of event.changes) {
+        if (c.type === 'insert') caret = c.index + c.length;
+        else if (c.type === 'delete') caret = c.index;
+      }
+    });
+    try {
+      if (key === 'y' || e.shiftKey) doc.redo();
+      else doc.undo();
+    } catch (err) {
+      console.warn('undo refused', err.code, err.message);
+    } finally {
+      watch();
+    }
+    known = doc.text();
+    textarea.value = known;
+    if (caret !== null) textarea.setSelectionRange(caret, caret);
+    onLocalEdit?.();
+  });
 
   const off = doc.onChange((event) => {
     if (event.origin !== 'remote') return;
