@@ -7,7 +7,7 @@ use crate::error::{code, Error};
 use crate::presence::{self, Presence};
 use js_sys::{Array, Function};
 use quire_core::{ApplyOutcome, UndoManager, VersionVector};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
@@ -27,6 +27,10 @@ pub struct Doc {
     core: Rc<RefCell<CoreDoc>>,
     listeners: Rc<RefCell<Listeners>>,
     undo: Rc<RefCell<UndoManager>>,
+    /// Time of the last local edit not yet captured for undo (see
+    /// `before_local_edit`).
+    uncaptured: Rc<Cell<Option<u64>>>,
+    capture_window_ms: u64,
     presence: Rc<presence::Shared>,
 }
 
@@ -46,6 +50,8 @@ fn busy() -> Error {
 impl Doc {
     fn wrap(core: CoreDoc, settings: convert::DocSettings) -> Doc {
         Doc {
+            capture_window_ms: settings.undo.capture_window_ms,
+            uncaptured: Rc::default(),
             undo: Rc::new(RefCell::new(UndoManager::with_options(
                 &core,
                 settings.undo,
@@ -61,17 +67,46 @@ impl Doc {
         Rc::clone(&self.presence)
     }
 
-    /// Records local edits for undo (after each editing call, and after
-    /// remote ones so a title undo restores what this replica saw).
+    /// Records for undo what changed (after remote changes, so a title undo
+    /// restores what this replica saw), after the pending local edits.
     fn capture(&self) {
+        self.flush_capture();
+        self.capture_at(js_sys::Date::now() as u64);
+    }
+
+    fn capture_at(&self, now: u64) {
         if let (Ok(d), Ok(mut u)) = (self.core.try_borrow(), self.undo.try_borrow_mut()) {
-            u.capture(&d, js_sys::Date::now() as u64);
+            u.capture(&d, now);
+        }
+    }
+
+    /// Local edits are captured lazily, at the time of the last one: when a
+    /// pause of at least the capture window starts a new step, and before
+    /// undo, redo and remote changes. That groups them exactly as capturing
+    /// after every edit would, without reading the history per keystroke.
+    /// Call before the edit; returns `Date.now()`.
+    fn before_local_edit(&self) -> u64 {
+        let now = js_sys::Date::now() as u64;
+        if self
+            .uncaptured
+            .get()
+            .is_some_and(|last| now.saturating_sub(last) >= self.capture_window_ms)
+        {
+            self.flush_capture();
+        }
+        now
+    }
+
+    fn flush_capture(&self) {
+        if let Some(last) = self.uncaptured.take() {
+            self.capture_at(last);
         }
     }
 
     /// Undo or redo, then tells the listeners what changed (even if the
     /// core failed halfway: what it did stands).
     fn revert(&self, redo: bool) -> Result<bool, JsValue> {
+        self.flush_capture();
         let listening = self.listening();
         let mut undo = self.undo.try_borrow_mut().map_err(|_| busy())?;
         let (result, changes) = self.with_mut(|d| {
@@ -182,6 +217,8 @@ impl Doc {
             core: Rc::clone(&self.core),
             listeners: Rc::clone(&self.listeners),
             undo: Rc::clone(&self.undo),
+            uncaptured: Rc::clone(&self.uncaptured),
+            capture_window_ms: self.capture_window_ms,
             presence: Rc::clone(&self.presence),
         }
     }
@@ -226,8 +263,9 @@ impl Doc {
     ) -> Result<(), JsValue> {
         let index = convert::index(&index, "index")?;
         let text = convert::text(&text, "text")?;
+        let now = self.before_local_edit();
         self.with_mut(|d| d.insert_utf16(index, &text))?;
-        self.capture();
+        self.uncaptured.set(Some(now));
         self.emit_text("insert", index, || text.encode_utf16().count())
     }
 
@@ -239,8 +277,9 @@ impl Doc {
     ) -> Result<(), JsValue> {
         let index = convert::index(&index, "index")?;
         let length = convert::index(&length, "length")?;
+        let now = self.before_local_edit();
         self.with_mut(|d| d.delete_utf16(index, length))?;
-        self.capture();
+        self.uncaptured.set(Some(now));
         self.emit_text("delete", index, || length)
     }
 
@@ -262,9 +301,9 @@ impl Doc {
         #[wasm_bindgen(unchecked_param_type = "string")] title: JsValue,
     ) -> Result<(), JsValue> {
         let title = convert::text(&title, "title")?;
-        let now_ms = js_sys::Date::now() as u64;
+        let now_ms = self.before_local_edit();
         self.with_mut(|d| d.set_title(&title, now_ms))?;
-        self.capture();
+        self.uncaptured.set(Some(now_ms));
         self.emit_one("local", convert::title_change)
     }
 
@@ -282,8 +321,9 @@ impl Doc {
     ) -> Result<(), JsValue> {
         let name = convert::text(&name, "counter name")?;
         let by = convert::amount(&by)?;
+        let now = self.before_local_edit();
         self.with_mut(|d| d.increment(&name, by))?;
-        self.capture();
+        self.uncaptured.set(Some(now));
         self.emit_one("local", || convert::counter_change(&name))
     }
 
@@ -354,12 +394,14 @@ impl Doc {
     /// Whether `undo()` would do something.
     #[wasm_bindgen(getter, js_name = canUndo)]
     pub fn can_undo(&self) -> Result<bool, JsValue> {
+        self.flush_capture();
         Ok(self.undo.try_borrow().map_err(|_| busy())?.can_undo())
     }
 
     /// Whether `redo()` would do something.
     #[wasm_bindgen(getter, js_name = canRedo)]
     pub fn can_redo(&self) -> Result<bool, JsValue> {
+        self.flush_capture();
         Ok(self.undo.try_borrow().map_err(|_| busy())?.can_redo())
     }
 
