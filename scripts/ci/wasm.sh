@@ -11,4 +11,9 @@ command -v npm >/dev/null 2>&1 || { echo "error: missing npm (comes with node >=
 scripts/build-wasm
 (cd wasm && npm ci --no-audit --no-fund)
 (cd wasm && npx --no-install tsc --noEmit -p .)
+# The SyncClient tests include one against the real relay: build it, and
+# require it (QUIRE_REQUIRE_RELAY) so that test can never be skipped here.
+cargo build -p quire-relay
+export QUIRE_RELAY_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/quire-relay"
+export QUIRE_REQUIRE_RELAY=1
 node --test wasm/test/

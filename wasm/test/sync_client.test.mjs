@@ -320,6 +320,10 @@ async function startRelay(t) {
   return `ws://127.0.0.1:${port}`;
 }
 
+if (process.env.QUIRE_REQUIRE_RELAY && !relayReady) {
+  throw new Error(`QUIRE_REQUIRE_RELAY is set but ${relayBin} is not a usable quire-relay`);
+}
+
 test('against quire-relay: an offline client and a live one both edit and converge', { skip: !relayReady && `no usable ${relayBin}` }, async (t) => {
   const url = await startRelay(t);
   const s = scope(t);
