@@ -24,6 +24,14 @@ struct Relay {
     port: u16,
 }
 
+impl Drop for Relay {
+    // A failing assertion must not leave a relay running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn start(data_dir: &std::path::Path, port: u16) -> Relay {
     let mut child = Command::new(env!("CARGO_BIN_EXE_quire-relay"))
         .args(["--listen", &format!("127.0.0.1:{port}")])
