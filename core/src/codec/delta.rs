@@ -51,7 +51,7 @@ impl Delta {
         let mut w = envelope::begin(KIND_DELTA);
         w.varint(table.len() as u64);
         for r in &table {
-            w.raw(&r.0.to_le_bytes());
+            w.replica(*r);
         }
         let mut blocks: Vec<&Block> = self.blocks.iter().filter(|b| !b.ops.is_empty()).collect();
         blocks.sort_by_key(|b| b.replica);
@@ -76,11 +76,7 @@ impl Delta {
         let n = r.len("delta replicas", MAX_DELTA_REPLICAS)?;
         let mut table = Vec::with_capacity(n);
         for _ in 0..n {
-            let raw = r.raw(8)?;
-            let id = ReplicaId(u64::from_le_bytes(
-                raw.try_into()
-                    .map_err(|_| DecodeError::Invalid { what: "replica id" })?,
-            ));
+            let id = r.replica()?;
             if table.last().is_some_and(|&last| last >= id) {
                 return Err(DecodeError::Invalid {
                     what: "replica table not strictly ascending",

@@ -62,7 +62,7 @@ impl Doc {
         let mut w = envelope::begin(KIND_DOC);
         w.varint(order.len() as u64);
         for &a in &order {
-            w.raw(&self.replicas[a as usize].0.to_le_bytes());
+            w.replica(self.replicas[a as usize]);
         }
         for &a in &order {
             w.varint(u64::from(self.logs[a as usize].next));
@@ -177,11 +177,7 @@ impl Doc {
         let n = r.len("replicas", MAX_REPLICAS)?;
         let mut table: Vec<ReplicaId> = Vec::with_capacity(n);
         for _ in 0..n {
-            let raw: [u8; 8] = r
-                .raw(8)?
-                .try_into()
-                .map_err(|_| DecodeError::Invalid { what: "replica id" })?;
-            let id = ReplicaId(u64::from_le_bytes(raw));
+            let id = r.replica()?;
             if table.last().is_some_and(|&last| last >= id) {
                 return Err(invalid("replica table not strictly ascending"));
             }

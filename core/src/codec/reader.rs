@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 use super::DecodeError;
+use crate::ids::ReplicaId;
 
 /// The longest varint encoding of a `u64`: ceil(64 / 7) bytes.
 const MAX_VARINT_LEN: usize = 10;
@@ -167,6 +168,13 @@ impl<'a> Reader<'a> {
             }
             None => Err(self.truncated()),
         }
+    }
+
+    /// Reads a replica id (8 bytes, little-endian).
+    pub(crate) fn replica(&mut self) -> Result<ReplicaId, DecodeError> {
+        let mut id = [0u8; 8];
+        id.copy_from_slice(self.raw(8)?);
+        Ok(ReplicaId(u64::from_le_bytes(id)))
     }
 
     /// Ends decoding: fails with [`DecodeError::TrailingBytes`] if any input

@@ -18,7 +18,7 @@ pub const MAX_VERSION_REPLICAS: usize = 1 << 16;
 pub(crate) fn write_version(w: &mut Writer, version: &VersionVector) {
     w.varint(version.len() as u64);
     for (replica, seq) in version.iter() {
-        w.raw(&replica.0.to_le_bytes());
+        w.replica(replica);
         w.varint(u64::from(seq));
     }
 }
@@ -29,10 +29,7 @@ pub(crate) fn read_version(r: &mut Reader<'_>) -> Result<VersionVector, DecodeEr
     let mut version = VersionVector::new();
     let mut last: Option<ReplicaId> = None;
     for _ in 0..n {
-        let raw = r.raw(8)?;
-        let mut id = [0u8; 8];
-        id.copy_from_slice(raw);
-        let replica = ReplicaId(u64::from_le_bytes(id));
+        let replica = r.replica()?;
         if last.is_some_and(|l| l >= replica) {
             return Err(DecodeError::Invalid {
                 what: "version replicas not strictly ascending",

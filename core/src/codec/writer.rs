@@ -7,6 +7,8 @@
 // Used by the doc and delta codecs.
 #![allow(dead_code)]
 
+use crate::ids::ReplicaId;
+
 /// A growable output buffer with the format's primitive encoders.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Writer {
@@ -65,6 +67,11 @@ impl Writer {
     /// Appends bytes as they are, with no length prefix.
     pub(crate) fn raw(&mut self, value: &[u8]) {
         self.buf.extend_from_slice(value);
+    }
+
+    /// Appends a replica id (8 bytes, little-endian).
+    pub(crate) fn replica(&mut self, id: ReplicaId) {
+        self.raw(&id.0.to_le_bytes());
     }
 
     /// Number of bytes written so far.

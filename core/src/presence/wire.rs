@@ -36,7 +36,7 @@ pub fn encode_entries(entries: &[PresenceEntry]) -> Vec<u8> {
     let mut w = Writer::new();
     w.varint(entries.len() as u64);
     for e in entries {
-        w.raw(&e.client.0.to_le_bytes());
+        w.replica(e.client);
         w.varint(e.clock);
         w.varint(e.activity);
         match &e.state {
@@ -96,7 +96,7 @@ fn write_anchor(w: &mut Writer, a: &Anchor) {
                 Side::Before => ANCHOR_BEFORE,
                 Side::After => ANCHOR_AFTER,
             });
-            w.raw(&id.replica.0.to_le_bytes());
+            w.replica(id.replica);
             w.varint(u64::from(id.seq));
         }
     }
@@ -110,7 +110,7 @@ pub fn decode_entries(body: &[u8]) -> Result<Vec<PresenceEntry>, DecodeError> {
     let n = r.len("presence entries", MAX_PRESENCE_ENTRIES)?;
     let mut out = Vec::with_capacity(n.min(r.remaining() / 11));
     for _ in 0..n {
-        let client = read_replica(&mut r)?;
+        let client = r.replica()?;
         let clock = r.varint()?;
         let activity = r.varint()?;
         let state = match r.u8()? {
@@ -160,12 +160,6 @@ pub fn validate_client_body(
     Ok(entry)
 }
 
-fn read_replica(r: &mut Reader<'_>) -> Result<ReplicaId, DecodeError> {
-    let mut id = [0u8; 8];
-    id.copy_from_slice(r.raw(8)?);
-    Ok(ReplicaId(u64::from_le_bytes(id)))
-}
-
 fn read_state(bytes: &[u8]) -> Result<ClientState, DecodeError> {
     let mut r = Reader::new(bytes);
     let name = r.str("user name", MAX_USER_NAME)?.to_owned();
@@ -211,7 +205,7 @@ fn read_anchor(r: &mut Reader<'_>) -> Result<Anchor, DecodeError> {
             })
         }
     };
-    let replica = read_replica(r)?;
+    let replica = r.replica()?;
     let seq = r.varint_u32()?;
     Ok(Anchor::Char {
         id: OpId::new(replica, seq),

@@ -272,7 +272,7 @@ impl Message {
         match self {
             Message::Hello(h) => {
                 w.str(&h.doc_id);
-                w.raw(&h.replica.0.to_le_bytes());
+                w.replica(h.replica);
                 write_version(&mut w, &h.version);
                 let flags = u8::from(h.resume.is_some()) | u8::from(h.token.is_some()) << 1;
                 w.u8(flags);
@@ -415,9 +415,7 @@ fn read_str(r: &mut Reader<'_>, what: &'static str, limit: usize) -> Result<Stri
 fn read_hello(r: &mut Reader<'_>) -> Result<Hello, DecodeError> {
     let doc_id = read_str(r, "document id", MAX_DOC_ID)?;
     validate_doc_id(&doc_id)?;
-    let mut id = [0u8; 8];
-    id.copy_from_slice(r.raw(8)?);
-    let replica = ReplicaId(u64::from_le_bytes(id));
+    let replica = r.replica()?;
     let version = read_version(r)?;
     let flags = r.u8()?;
     if flags & !0b11 != 0 {
