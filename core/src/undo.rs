@@ -22,7 +22,7 @@
 //! removes the text an undo brought back.
 
 use crate::crdt::rga::span::ItemId;
-use crate::doc::{Doc, LogKind};
+use crate::doc::{remaining_targets, Doc, LogKind};
 use crate::error::EditError;
 use crate::ids::Seq;
 use crate::util::VecMap;
@@ -362,12 +362,7 @@ impl UndoManager {
             let skip = seq - op.seq;
             match &op.kind {
                 LogKind::Delete { target, reversed } => {
-                    let n = op.len - skip;
-                    let first = if *reversed {
-                        target.seq + 1 - op.len
-                    } else {
-                        target.seq + skip
-                    };
+                    let (first, n) = remaining_targets(target.seq, op.len, *reversed, skip);
                     effects.push(Effect::Delete {
                         target: ItemId {
                             agent: target.agent,

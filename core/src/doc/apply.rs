@@ -2,7 +2,9 @@
 //! (readiness, dependencies, validity); only then is anything changed, so a
 //! refused delta leaves the document exactly as it was.
 
-use super::{CounterOp, Doc, LogKind, LogOp, TitleOp, MAX_COUNTER_NAME, MAX_TITLE};
+use super::{
+    remaining_targets, CounterOp, Doc, LogKind, LogOp, TitleOp, MAX_COUNTER_NAME, MAX_TITLE,
+};
 use crate::crdt::lww::Stamp;
 use crate::crdt::rga::span::ItemId;
 use crate::crdt::rga::NewRun;
@@ -280,7 +282,7 @@ impl Doc {
                 target,
                 reversed,
             } => {
-                let (lo, count) = delete_range(*len, *target, *reversed, k);
+                let (lo, count) = remaining_targets(target.seq, *len, *reversed, k);
                 if lo + count > state.known(self, target.replica) {
                     return Ok(false);
                 }
@@ -407,7 +409,7 @@ impl Doc {
                     } else {
                         self.intern(target.replica)
                     };
-                    let (lo, count) = delete_range(*len, *target, *reversed, k);
+                    let (lo, count) = remaining_targets(target.seq, *len, *reversed, k);
                     if track {
                         let mut pieces = self.rga.visible_pieces(t, lo, count);
                         pieces.sort_by_key(|(at, _)| core::cmp::Reverse(at.chars));
@@ -488,16 +490,6 @@ impl Doc {
             changes,
         }
     }
-}
-
-/// Ascending `(first, count)` of a delete's targets after skipping `k`.
-fn delete_range(len: u32, target: OpId, reversed: bool, k: u32) -> (Seq, u32) {
-    // A reversed run's remaining targets are its lowest ones.
-    let skip = if reversed { 0 } else { k };
-    (
-        super::log::lowest_target(target.seq, len, reversed) + skip,
-        len - k,
-    )
 }
 
 fn skip_chars(s: &str, k: u32) -> &str {

@@ -61,6 +61,13 @@ pub(crate) fn lowest_target(target: Seq, len: u32, reversed: bool) -> Seq {
     }
 }
 
+/// Ascending `(first, count)` of a delete run's targets once its first `k`
+/// deletes are skipped: a reversed run's remaining targets are its lowest.
+pub(crate) fn remaining_targets(target: Seq, len: u32, reversed: bool, k: u32) -> (Seq, u32) {
+    let skip = if reversed { 0 } else { k };
+    (lowest_target(target, len, reversed) + skip, len - k)
+}
+
 /// Merges delete `b` into `a` when `b` continues it (canonical runs: the
 /// same targets give the same records however they were chunked).
 pub(crate) fn merge_deletes(a: &mut LogOp, b: &LogOp) -> bool {

@@ -18,7 +18,9 @@ use std::collections::{BTreeMap, HashMap};
 
 pub use anchor::{Anchor, LineCol, Side};
 pub use apply::{ApplyOutcome, Change};
-pub(crate) use log::{merge_deletes, AgentLog, CounterOp, LogKind, LogOp, TitleOp};
+pub(crate) use log::{
+    merge_deletes, remaining_targets, AgentLog, CounterOp, LogKind, LogOp, TitleOp,
+};
 
 /// Longest counter name, in bytes.
 pub const MAX_COUNTER_NAME: usize = 256;
