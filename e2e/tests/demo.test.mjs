@@ -1,31 +1,20 @@
 // Two real browser pages editing one document through a real relay.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Relay } from '../support/relay.mjs';
-import { launch, openDemo, typeAt, converged, setOnline, waitLive, editorText } from '../support/browser.mjs';
+import { openDemo, typeAt, converged, setOnline, waitLive, editorText } from '../support/browser.mjs';
+import { relayAndBrowser } from '../support/setup.mjs';
 
-let relay;
-let browser;
+const env = relayAndBrowser();
 let n = 0;
 const freshDoc = () => `e2e-${process.pid}-${++n}`;
 const count = (text, s) => text.split(s).length - 1;
 
-before(async () => {
-  relay = await new Relay().start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await relay?.stop();
-});
-
 test('two pages typing at different and at the same positions converge', async () => {
   const doc = freshDoc();
-  const a = await openDemo(browser, relay, doc);
-  const b = await openDemo(browser, relay, doc);
+  const a = await openDemo(env.browser, env.relay, doc);
+  const b = await openDemo(env.browser, env.relay, doc);
   await typeAt(a, 0, 'alpha ');
   await converged([a, b], (t) => t === 'alpha ');
   // Different positions, concurrently.
@@ -43,8 +32,8 @@ test('two pages typing at different and at the same positions converge', async (
 
 test('a page offline by the toggle keeps typing, comes back, and nothing is lost or duplicated', async () => {
   const doc = freshDoc();
-  const a = await openDemo(browser, relay, doc);
-  const b = await openDemo(browser, relay, doc);
+  const a = await openDemo(env.browser, env.relay, doc);
+  const b = await openDemo(env.browser, env.relay, doc);
   await typeAt(a, 0, 'shared. ');
   await converged([a, b], (t) => t === 'shared. ');
 
@@ -69,8 +58,8 @@ test('a page offline by the toggle keeps typing, comes back, and nothing is lost
 
 test('a page reloaded after editing offline keeps its edits and syncs them', async () => {
   const doc = freshDoc();
-  const a = await openDemo(browser, relay, doc);
-  const b = await openDemo(browser, relay, doc);
+  const a = await openDemo(env.browser, env.relay, doc);
+  const b = await openDemo(env.browser, env.relay, doc);
   await setOnline(a, false);
   await typeAt(a, 0, 'survives a reload');
   await new Promise((r) => setTimeout(r, 400)); // past the autosave delay
@@ -84,16 +73,16 @@ test('a page reloaded after editing offline keeps its edits and syncs them', asy
 
 test('pages reconnect by themselves after the relay is killed and restarted', async () => {
   const doc = freshDoc();
-  const a = await openDemo(browser, relay, doc);
-  const b = await openDemo(browser, relay, doc);
+  const a = await openDemo(env.browser, env.relay, doc);
+  const b = await openDemo(env.browser, env.relay, doc);
   await typeAt(a, 0, 'before the crash. ');
   await converged([a, b], (t) => t === 'before the crash. ');
 
-  await relay.kill();
+  await env.relay.kill();
   await a.waitForFunction(() => document.querySelector('#status').dataset.status !== 'live');
   await typeAt(a, null, 'during-a ');
   await typeAt(b, 0, 'during-b ');
-  await relay.start();
+  await env.relay.start();
   await waitLive(a, 30_000);
   await waitLive(b, 30_000);
   const text = await converged([a, b], (t) => t.includes('during-a') && t.includes('during-b'), 30_000);
@@ -106,8 +95,8 @@ test('pages reconnect by themselves after the relay is killed and restarted', as
 
 test('title and counter are shared, and a screenshot of two pages is saved', async () => {
   const doc = freshDoc();
-  const a = await openDemo(browser, relay, doc);
-  const b = await openDemo(browser, relay, doc);
+  const a = await openDemo(env.browser, env.relay, doc);
+  const b = await openDemo(env.browser, env.relay, doc);
   await a.fill('#title', 'Meeting notes');
   await b.click('#like');
   await a.click('#like');
@@ -120,7 +109,7 @@ test('title and counter are shared, and a screenshot of two pages is saved', asy
   }
 
   const shots = await Promise.all([a, b].map((p) => p.screenshot()));
-  const board = await browser.newPage({ viewport: { width: 1980, height: 660 } });
+  const board = await env.browser.newPage({ viewport: { width: 1980, height: 660 } });
   const imgs = shots.map((s) => `<img src="data:image/png;base64,${s.toString('base64')}">`).join('');
   await board.setContent(`<body style="margin:0;display:flex;gap:20px;background:#ddd;overflow:hidden">${imgs}</body>`);
   const out = resolve(import.meta.dirname, '../../docs');
@@ -133,8 +122,8 @@ test('title and counter are shared, and a screenshot of two pages is saved', asy
 
 test('Ctrl-Z undoes only this page\'s typing, everywhere, and Shift-Ctrl-Z redoes it', async () => {
   const doc = freshDoc();
-  const a = await openDemo(browser, relay, doc);
-  const b = await openDemo(browser, relay, doc);
+  const a = await openDemo(env.browser, env.relay, doc);
+  const b = await openDemo(env.browser, env.relay, doc);
   await typeAt(b, 0, 'theirs');
   await converged([a, b], (t) => t === 'theirs');
   await new Promise((r) => setTimeout(r, 600)); // a new undo step

@@ -1,22 +1,11 @@
 // Presence in real browsers: a page sees the other page's caret move and its
 // idle state change.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Relay } from '../support/relay.mjs';
-import { launch, openDemo, typeAt, converged } from '../support/browser.mjs';
+import { openDemo, typeAt, converged } from '../support/browser.mjs';
+import { relayAndBrowser } from '../support/setup.mjs';
 
-let relay;
-let browser;
-
-before(async () => {
-  relay = await new Relay().start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await relay?.stop();
-});
+const env = relayAndBrowser();
 
 // The first remote user page `p` knows about, as `users()` reports it.
 const remote = (p) => p.evaluate(() => {
@@ -37,8 +26,8 @@ async function until(page, check, what, timeout = 10_000) {
 
 test('a page sees the other page caret move, follow edits, and go idle', async () => {
   const doc = `presence-${process.pid}`;
-  const a = await openDemo(browser, relay, doc, '&idleMs=2500');
-  const b = await openDemo(browser, relay, doc, '&idleMs=2500');
+  const a = await openDemo(env.browser, env.relay, doc, '&idleMs=2500');
+  const b = await openDemo(env.browser, env.relay, doc, '&idleMs=2500');
   await typeAt(b, 0, 'hello world');
   await converged([a, b], (t) => t === 'hello world');
 

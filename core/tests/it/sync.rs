@@ -287,22 +287,35 @@ fn a_replica_that_lost_its_state_gets_its_own_history_back() {
     assert_eq!(server.doc.text(), "abcd");
 }
 
-#[test]
-fn a_replica_that_lost_its_state_and_edited_again_is_stopped() {
-    let mut server = Server::new(7);
-    let mut a = online(&mut server, 1);
+/// Replica 1 types "abc" and goes offline; its document is then replaced by
+/// a fresh one (holding `new_edit`, if any) while the session keeps its
+/// resume point. Returns the client and the error its `hello_ack` gives.
+fn reconnect_with_lost_document(
+    server: &mut Server,
+    new_edit: Option<&str>,
+) -> (Client, SyncError) {
+    let mut a = online(server, 1);
     a.type_at(0, "abc", 0);
-    pump(&mut server, &mut [&mut a], 0);
-    a.disconnect(&mut server);
+    pump(server, &mut [&mut a], 0);
+    a.disconnect(server);
 
-    // The document was lost and a new edit reused the replica's first id.
     a.doc = Doc::new(ReplicaId(1));
-    a.doc.insert(0, "x").unwrap();
-    a.connect(&mut server, 1);
+    if let Some(text) = new_edit {
+        a.doc.insert(0, text).unwrap();
+    }
+    a.connect(server, 1);
     let hello = a.session.poll_transmit().unwrap();
     server.receive(a.conn.unwrap(), &hello);
     let ack = server.conns[a.conn.unwrap()].outbox.remove(0);
     let err = a.session.receive(&mut a.doc, &ack, 1).unwrap_err();
+    (a, err)
+}
+
+#[test]
+fn a_replica_that_lost_its_state_and_edited_again_is_stopped() {
+    let mut server = Server::new(7);
+    // The document was lost and a new edit reused the replica's first id.
+    let (_, err) = reconnect_with_lost_document(&mut server, Some("x"));
     assert!(matches!(
         err,
         SyncError::ReplicaBehind {
@@ -316,17 +329,7 @@ fn a_replica_that_lost_its_state_and_edited_again_is_stopped() {
 #[test]
 fn a_lost_document_with_a_kept_resume_point_resyncs_from_scratch() {
     let mut server = Server::new(7);
-    let mut a = online(&mut server, 1);
-    a.type_at(0, "abc", 0);
-    pump(&mut server, &mut [&mut a], 0);
-    a.disconnect(&mut server);
-
-    a.doc = Doc::new(ReplicaId(1));
-    a.connect(&mut server, 1);
-    let hello = a.session.poll_transmit().unwrap();
-    server.receive(a.conn.unwrap(), &hello);
-    let ack = server.conns[a.conn.unwrap()].outbox.remove(0);
-    let err = a.session.receive(&mut a.doc, &ack, 1).unwrap_err();
+    let (mut a, err) = reconnect_with_lost_document(&mut server, None);
     assert!(!err.is_fatal());
     assert_eq!(a.session.resume(), None);
 
