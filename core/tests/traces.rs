@@ -153,81 +153,70 @@ fn every_concurrent_trace_replays_to_its_end_content_with_one_replica_per_agent(
     );
 }
 
-#[test]
-fn every_sequential_trace_survives_an_encode_decode_round_trip_with_equal_text_and_version() {
+/// Hands the replayed document of every sequential trace to `check`, which
+/// adds its failures; a trace that did not replay is a failure too.
+fn check_sequential_docs(what: &str, mut check: impl FnMut(&str, &Doc, &mut Vec<String>)) {
     let mut failures = Vec::new();
     for r in of_kind(Kind::Sequential) {
-        let doc = match sequential_doc(r) {
-            Ok(doc) => doc,
-            Err(e) => {
-                failures.push(format!("{}: {e}", r.trace.name));
-                continue;
-            }
-        };
-        let bytes = doc.encode();
-        match Doc::decode(&bytes, ReplicaId(1)) {
-            Ok(decoded) => {
-                let (got, want) = (decoded.text(), doc.text());
-                if got != want {
-                    failures.push(format!(
-                        "{}: decoded text: {}",
-                        r.trace.name,
-                        difference(&got, &want)
-                    ));
-                }
-                if decoded.version() != doc.version() {
-                    failures.push(format!(
-                        "{}: decoded version {:?}, expected {:?}",
-                        r.trace.name,
-                        decoded.version(),
-                        doc.version()
-                    ));
-                }
-            }
-            Err(e) => failures.push(format!(
-                "{}: Doc::decode of {} encoded bytes failed: {e}",
-                r.trace.name,
-                bytes.len()
-            )),
+        match sequential_doc(r) {
+            Ok(doc) => check(&r.trace.name, doc, &mut failures),
+            Err(e) => failures.push(format!("{}: {e}", r.trace.name)),
         }
     }
-    report(
+    report(what, failures);
+}
+
+#[test]
+fn every_sequential_trace_survives_an_encode_decode_round_trip_with_equal_text_and_version() {
+    check_sequential_docs(
         "sequential traces whose encode/decode round trip differs",
-        failures,
+        |name, doc, failures| {
+            let bytes = doc.encode();
+            match Doc::decode(&bytes, ReplicaId(1)) {
+                Ok(decoded) => {
+                    let (got, want) = (decoded.text(), doc.text());
+                    if got != want {
+                        failures.push(format!("{name}: decoded text: {}", difference(&got, &want)));
+                    }
+                    if decoded.version() != doc.version() {
+                        failures.push(format!(
+                            "{name}: decoded version {:?}, expected {:?}",
+                            decoded.version(),
+                            doc.version()
+                        ));
+                    }
+                }
+                Err(e) => failures.push(format!(
+                    "{name}: Doc::decode of {} encoded bytes failed: {e}",
+                    bytes.len()
+                )),
+            }
+        },
     );
 }
 
 #[test]
 fn every_sequential_trace_rebuilds_its_text_in_a_fresh_doc_from_delta_since_the_empty_version() {
-    let mut failures = Vec::new();
-    for r in of_kind(Kind::Sequential) {
-        let doc = match sequential_doc(r) {
-            Ok(doc) => doc,
-            Err(e) => {
-                failures.push(format!("{}: {e}", r.trace.name));
-                continue;
-            }
-        };
-        let delta = doc.delta_since(&VersionVector::new());
-        let mut fresh = Doc::new(ReplicaId(2));
-        match fresh.apply(&delta) {
-            Ok(outcome) if outcome.pending != 0 => {
-                failures.push(format!(
-                    "{}: {} operations left pending",
-                    r.trace.name, outcome.pending
-                ));
-            }
-            Ok(_) => {
-                let (got, want) = (fresh.text(), doc.text());
-                if got != want {
-                    failures.push(format!("{}: {}", r.trace.name, difference(&got, &want)));
-                }
-            }
-            Err(e) => failures.push(format!("{}: apply failed: {e}", r.trace.name)),
-        }
-    }
-    report(
+    check_sequential_docs(
         "sequential traces whose full delta does not rebuild the text",
-        failures,
+        |name, doc, failures| {
+            let delta = doc.delta_since(&VersionVector::new());
+            let mut fresh = Doc::new(ReplicaId(2));
+            match fresh.apply(&delta) {
+                Ok(outcome) if outcome.pending != 0 => {
+                    failures.push(format!(
+                        "{name}: {} operations left pending",
+                        outcome.pending
+                    ));
+                }
+                Ok(_) => {
+                    let (got, want) = (fresh.text(), doc.text());
+                    if got != want {
+                        failures.push(format!("{name}: {}", difference(&got, &want)));
+                    }
+                }
+                Err(e) => failures.push(format!("{name}: apply failed: {e}")),
+            }
+        },
     );
 }
