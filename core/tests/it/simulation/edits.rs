@@ -66,11 +66,7 @@ impl Sim {
                 return;
             }
             3..=5 => {
-                let inside: Vec<usize> = offsets
-                    .windows(2)
-                    .filter(|w| w[1] - w[0] == 2)
-                    .map(|w| w[0] + 1)
-                    .collect();
+                let inside = inside_pairs(&offsets);
                 if !inside.is_empty() {
                     let at = *self.rng.pick(&inside);
                     self.trace(|| format!("d[{i}].insert_utf16({at}, {ins:?}) // inside a pair"));
@@ -135,11 +131,7 @@ impl Sim {
         }
         .min(len - at);
         if self.rng.percent(3) {
-            let inside: Vec<usize> = offsets
-                .windows(2)
-                .filter(|w| w[1] - w[0] == 2)
-                .map(|w| w[0] + 1)
-                .collect();
+            let inside = inside_pairs(&offsets);
             if !inside.is_empty() {
                 let bad = *self.rng.pick(&inside);
                 let (start, units) = if self.rng.percent(50) {
@@ -230,4 +222,14 @@ impl Sim {
             );
         }
     }
+}
+
+/// UTF-16 indexes that fall between the two halves of a surrogate pair,
+/// given the UTF-16 offset of every character (and of the end).
+fn inside_pairs(offsets: &[usize]) -> Vec<usize> {
+    offsets
+        .windows(2)
+        .filter(|w| w[1] - w[0] == 2)
+        .map(|w| w[0] + 1)
+        .collect()
 }
