@@ -94,13 +94,12 @@ impl PlanState {
     /// Operations of `r` the document has.
     fn in_doc(&self, doc: &Doc, r: ReplicaId) -> Seq {
         self.slot(r)
-            .map_or_else(|| doc.doc_next(r), |i| self.in_doc[i])
+            .map_or_else(|| doc.ops_of(r), |i| self.in_doc[i])
     }
 
     /// Operations of `r` known after the steps planned so far.
     fn known(&self, doc: &Doc, r: ReplicaId) -> Seq {
-        self.slot(r)
-            .map_or_else(|| doc.doc_next(r), |i| self.next[i])
+        self.slot(r).map_or_else(|| doc.ops_of(r), |i| self.next[i])
     }
 
     /// The planned insert run holding `seq` of `r`.
@@ -166,12 +165,6 @@ impl Doc {
         self.apply(&delta)
     }
 
-    fn doc_next(&self, replica: ReplicaId) -> Seq {
-        self.agents
-            .get(&replica)
-            .map_or(0, |&a| self.logs[a as usize].next)
-    }
-
     #[allow(clippy::type_complexity)]
     fn plan<'a>(
         &self,
@@ -189,7 +182,7 @@ impl Doc {
             q.sort_by_key(|op| op.seq);
         }
         let replicas: Vec<ReplicaId> = queues.keys().copied().collect();
-        let in_doc: Vec<Seq> = replicas.iter().map(|&r| self.doc_next(r)).collect();
+        let in_doc: Vec<Seq> = replicas.iter().map(|&r| self.ops_of(r)).collect();
         let mut state = PlanState {
             next: in_doc.clone(),
             in_doc,

@@ -318,6 +318,14 @@ impl Doc {
             .collect()
     }
 
+    /// How many operations of `replica` are here: `version().get(replica)`
+    /// without building the whole vector (cheap enough per keystroke).
+    pub fn ops_of(&self, replica: ReplicaId) -> Seq {
+        self.agents
+            .get(&replica)
+            .map_or(0, |&a| self.logs[a as usize].next)
+    }
+
     /// Operations waiting for missing dependencies.
     pub fn pending(&self) -> usize {
         self.pending.len()

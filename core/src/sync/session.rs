@@ -189,7 +189,7 @@ impl ClientSession {
     /// `doc` is the replica it will sync.
     pub fn new(doc_id: &str, doc: &Doc, config: ClientConfig) -> Result<Self, SyncError> {
         validate_doc_id(doc_id).map_err(SyncError::BadDocumentId)?;
-        let own = doc.version().get(doc.replica());
+        let own = doc.ops_of(doc.replica());
         Ok(Self {
             doc_id: doc_id.to_owned(),
             replica: doc.replica(),
@@ -290,7 +290,7 @@ impl ClientSession {
     /// Captures local operations made since the last call; while live they
     /// are sent at once. Returns whether there were any.
     pub fn local_changes(&mut self, doc: &Doc, now: u64) -> bool {
-        let own = doc.version().get(self.replica);
+        let own = doc.ops_of(self.replica);
         if own <= self.captured {
             return false;
         }
@@ -445,7 +445,7 @@ impl ClientSession {
         // fewer than the server made new ones that reuse ids the server
         // already gave to other operations.
         let server_own = ack.version.get(self.replica);
-        let own = doc.version().get(self.replica);
+        let own = doc.ops_of(self.replica);
         if own > 0 && server_own > own {
             let err = SyncError::ReplicaBehind {
                 server: server_own,
@@ -484,7 +484,7 @@ impl ClientSession {
             server_seq: ack.server_seq,
             epoch: ack.epoch,
         });
-        let own = doc.version().get(self.replica);
+        let own = doc.ops_of(self.replica);
         if server_own > own {
             // The document lost its state but the resume point survived, so
             // the catch-up skipped this replica's own operations: forget the
