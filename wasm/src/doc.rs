@@ -193,9 +193,10 @@ impl Doc {
         }
     }
 
-    /// Applies an encoded delta from a peer and tells the listeners.
+    /// Applies an encoded delta or document from a peer and tells the
+    /// listeners.
     pub(crate) fn apply_remote(&self, bytes: &[u8]) -> Result<ApplyOutcome, JsValue> {
-        let outcome = self.with_mut(|d| d.apply_encoded(bytes))?;
+        let outcome = self.with_mut(|d| d.merge_encoded(bytes))?;
         self.emit_remote(&outcome)?;
         Ok(outcome)
     }
@@ -353,8 +354,9 @@ impl Doc {
         Ok(self.with(|d| d.delta_since(&since).encode())?)
     }
 
-    /// Integrates an encoded delta, in any order, any number of times.
-    /// Throws (and changes nothing) on invalid input.
+    /// Integrates an encoded delta (`encodeDelta()`) or a whole encoded
+    /// document (`encode()`, often smaller), in any order, any number of
+    /// times. Throws (and changes nothing) on invalid input.
     #[wasm_bindgen(js_name = applyDelta, unchecked_return_type = "ApplyResult")]
     pub fn apply_delta(&self, bytes: &[u8]) -> Result<JsValue, JsValue> {
         Ok(convert::outcome(&self.apply_remote(bytes)?))

@@ -18,7 +18,8 @@ use std::collections::BTreeMap;
 #[non_exhaustive]
 pub struct ApplyOutcome {
     /// Operations (runs count once) integrated now, including buffered ones
-    /// whose dependencies arrived.
+    /// whose dependencies arrived. A blank replica that takes over a whole
+    /// encoded document ([`Doc::merge_encoded`]) counts its sequence numbers.
     pub applied: usize,
     /// Operations still waiting for missing dependencies.
     pub pending: usize,

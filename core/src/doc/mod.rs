@@ -4,6 +4,7 @@
 mod anchor;
 mod apply;
 mod log;
+mod merge;
 
 use crate::crdt::hlc::HlcClock;
 use crate::crdt::lww::LwwRegister;

@@ -2,6 +2,7 @@
 //! behaviour.
 
 mod hostile;
+mod merge;
 mod presence;
 mod simulation;
 mod sync;
