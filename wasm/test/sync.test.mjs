@@ -31,6 +31,38 @@ test('two docs sync through encodeDelta and applyDelta', () => {
   assert.equal(alice.counter('likes'), 1);
 });
 
+test('applyDelta also takes a whole encoded document, blank replica or not', () => {
+  const alice = new Doc({ replicaId: 1n });
+  alice.insert(0, 'Hello 👋 world');
+  alice.delete(5, 1);
+  alice.setTitle('greeting');
+  alice.increment('likes', 2);
+  const blank = new Doc({ replicaId: 2n });
+  const events = [];
+  blank.onChange((e) => events.push(e));
+  assert.ok(blank.applyDelta(alice.encode()).applied > 0);
+  assert.deepEqual(blank.snapshot(), alice.snapshot());
+  assert.equal(events.length, 1);
+  assert.equal(events[0].origin, 'remote');
+  // It edits as itself, and the edit reaches Alice as a delta.
+  blank.insert(0, '> ');
+  alice.applyDelta(blank.encodeDelta(alice.version()));
+  assert.equal(alice.text(), blank.text());
+  // A replica with history merges a document too; twice changes nothing.
+  const carol = new Doc({ replicaId: 3n });
+  carol.insert(0, 'carol ');
+  carol.applyDelta(alice.encode());
+  assert.deepEqual(carol.applyDelta(alice.encode()), { applied: 0, pending: 0 });
+  alice.applyDelta(carol.encodeDelta(alice.version()));
+  assert.ok(bytesEqual(carol.encode(), alice.encode()));
+  // A damaged document is refused and changes nothing.
+  const bad = alice.encode();
+  bad[bad.length >> 1] ^= 1;
+  const before = carol.encode();
+  throwsCode(() => carol.applyDelta(bad), 'DECODE');
+  assert.ok(bytesEqual(carol.encode(), before));
+});
+
 test('a delta whose dependencies are missing waits as pending', () => {
   const a = new Doc({ replicaId: 1n });
   a.insert(0, 'abc');
@@ -60,7 +92,9 @@ test('invalid deltas throw DECODE and leave the doc byte-for-byte unchanged', ()
   const good = other.encodeDelta();
   const corrupt = good.slice();
   corrupt[corrupt.length - 1] ^= 0xff; // checksum
-  const cases = [new Uint8Array(), new Uint8Array([1, 2, 3]), good.slice(0, -3), corrupt, doc.encode(), doc.version()];
+  const corruptDoc = other.encode();
+  corruptDoc[corruptDoc.length >> 1] ^= 0x10;
+  const cases = [new Uint8Array(), new Uint8Array([1, 2, 3]), good.slice(0, -3), corrupt, corruptDoc, doc.version()];
   for (const bytes of cases) {
     throwsCode(() => doc.applyDelta(bytes), 'DECODE');
     assert.ok(bytesEqual(doc.encode(), before));

@@ -22,7 +22,7 @@ const { Doc } = await import(pathToFileURL(entry).href)
 
 export const name = 'quire'
 export const version = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')).version
-export const notes = 'Doc; encode = encode() (full history, canonical); merge uses encodeDelta() (ops only)'
+export const notes = 'Doc; encode = encode() (full history, canonical); merge-remote applies encode() with applyDelta()'
 
 // Fixed, distinct replica ids (Doc() would draw random ones): replica ids
 // are never shared between live docs, and runs are reproducible.
@@ -50,9 +50,11 @@ export function decode (bytes) {
   return Doc.decode(bytes, fresh())
 }
 
-// What a peer sends to bring an empty replica up to date: every op, no state.
+// What a peer sends to bring an empty replica up to date: the whole encoded
+// document, which applyDelta merges (a blank replica takes it over without
+// replaying it). It is half the size of encodeDelta() (see extraSizes).
 export function encodeUpdate (doc) {
-  return doc.encodeDelta()
+  return doc.encode()
 }
 
 export function mergeInto (doc, bytes) {
