@@ -28,13 +28,19 @@ impl Doc {
                     },
                     e => e,
                 })?;
-                if self.is_blank() {
-                    Ok(self.adopt(other))
-                } else {
-                    self.merge(&other)
-                }
+                self.merge_owned(other)
             }
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// [`Doc::merge`], taking `other` by value: a blank replica takes its
+    /// state over instead of replaying its history.
+    pub(crate) fn merge_owned(&mut self, other: Doc) -> Result<ApplyOutcome, ApplyError> {
+        if self.is_blank() && other.replica == self.replica {
+            Ok(self.adopt(other))
+        } else {
+            self.merge(&other)
         }
     }
 
@@ -46,7 +52,6 @@ impl Doc {
     /// Takes over `other`'s state, which was decoded for this replica: the
     /// same result as applying its whole history, without replaying it.
     fn adopt(&mut self, other: Doc) -> ApplyOutcome {
-        debug_assert!(self.is_blank() && other.replica == self.replica);
         let version = other.version();
         let mut changes = Vec::new();
         if self.track_changes {

@@ -477,7 +477,7 @@ impl ClientSession {
             }
             CatchUp::Snapshot(bytes) => {
                 let snapshot = Doc::decode(&bytes, self.replica).map_err(ApplyError::Decode)?;
-                events.push(SessionEvent::Remote(doc.merge(&snapshot)?));
+                events.push(SessionEvent::Remote(doc.merge_owned(snapshot)?));
             }
         }
         self.resume = Some(Resume {
