@@ -75,7 +75,24 @@ impl<'a> Reader<'a> {
     /// ([`DecodeError::VarintOverflow`]) and overlong ones ending in a zero
     /// byte ([`DecodeError::NonCanonicalVarint`]), so each value has exactly
     /// one accepted encoding.
+    #[inline]
     pub(crate) fn varint(&mut self) -> Result<u64, DecodeError> {
+        // Most values fit in one or two bytes: no loop, no offset.
+        match *self.rest {
+            [b, ref rest @ ..] if b < 0x80 => {
+                self.rest = rest;
+                Ok(u64::from(b))
+            }
+            [b0, b1, ref rest @ ..] if b1 < 0x80 && b1 != 0 => {
+                self.rest = rest;
+                Ok(u64::from(b0 & 0x7f) | u64::from(b1) << 7)
+            }
+            _ => self.varint_long(),
+        }
+    }
+
+    #[inline(never)]
+    fn varint_long(&mut self) -> Result<u64, DecodeError> {
         let (value, len) = self.peek_varint()?;
         self.advance(len);
         Ok(value)
@@ -105,6 +122,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a zigzag-encoded signed varint.
+    #[inline]
     pub(crate) fn varint_signed(&mut self) -> Result<i64, DecodeError> {
         self.varint().map(unzigzag)
     }

@@ -121,6 +121,11 @@ impl Rga {
         self.tree.counts().utf16
     }
 
+    /// How many spans the tree holds.
+    pub fn span_count(&self) -> usize {
+        self.tree.leaves.iter().map(|l| l.spans.len()).sum()
+    }
+
     /// The visible text.
     pub fn text(&self) -> String {
         let mut out = String::with_capacity(self.len_chars());

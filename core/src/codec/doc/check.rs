@@ -1,0 +1,127 @@
+//! Cross-checks of a decoded document: its parts agree with each other.
+
+use super::buckets::Buckets;
+use super::invalid;
+use crate::codec::DecodeError;
+use crate::crdt::lww::Stamp;
+use crate::crdt::pncounter::PNCounter;
+use crate::crdt::rga::span::{Agent, Span};
+use crate::doc::{AgentLog, LogKind};
+use crate::ids::Seq;
+use crate::Doc;
+use std::collections::BTreeMap;
+
+/// The stored title and counters are exactly what the history wrote.
+pub(super) fn check_registers(doc: &Doc) -> Result<(), DecodeError> {
+    let mut title: Option<(Stamp, &str)> = None;
+    let mut counters: BTreeMap<&str, PNCounter> = BTreeMap::new();
+    for (log, &replica) in doc.logs.iter().zip(&doc.replicas) {
+        for op in &log.ops {
+            match &op.kind {
+                LogKind::Title(t) => {
+                    let stamp = Stamp {
+                        time: t.time,
+                        replica,
+                    };
+                    if title.is_none_or(|(best, _)| stamp > best) {
+                        title = Some((stamp, &t.value));
+                    }
+                }
+                LogKind::Counter(c) => counters
+                    .entry(&c.name)
+                    .or_default()
+                    .set_at_least(replica, c.p, c.n),
+                LogKind::Delete { .. } => {}
+            }
+        }
+    }
+    let stored_title = (doc.title.stamp() != Stamp::default())
+        .then(|| (doc.title.stamp(), doc.title.get().as_str()));
+    if stored_title != title {
+        return Err(invalid("title does not match its history"));
+    }
+    if doc.counters.len() != counters.len()
+        || doc
+            .counters
+            .iter()
+            .any(|(name, c)| counters.get(name.as_str()) != Some(c))
+    {
+        return Err(invalid("counters do not match their history"));
+    }
+    Ok(())
+}
+
+/// Every sequence number of every replica is used exactly once, by a span
+/// or by a history record.
+pub(super) fn check_coverage(
+    by_id: &[(u64, u32)],
+    spans: &[Span],
+    logs: &[AgentLog],
+    next: &[Seq],
+) -> Result<(), DecodeError> {
+    let mut i = 0;
+    for (a, &end) in next.iter().enumerate() {
+        let ops = &logs[a].ops;
+        let mut j = 0;
+        let mut at: Seq = 0;
+        loop {
+            let span = by_id
+                .get(i)
+                .map(|&(_, k)| &spans[k as usize])
+                .filter(|s| s.agent as usize == a);
+            if let Some(s) = span.filter(|s| s.seq == at) {
+                at += s.len;
+                i += 1;
+            } else if let Some(op) = ops.get(j).filter(|op| op.seq == at) {
+                at += op.len;
+                j += 1;
+            } else if span.is_some() || j < ops.len() || at != end {
+                return Err(invalid("history has gaps or overlaps"));
+            } else {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every delete target is a character, and a deleted one. `by_id` is
+/// `(agent << 32 | seq, span index)` sorted.
+pub(super) fn check_deletes(
+    by_id: &[(u64, u32)],
+    spans: &[Span],
+    logs: &[AgentLog],
+    next: &[Seq],
+) -> Result<(), DecodeError> {
+    let seq_of = |e: &(u64, u32)| e.0 as Seq;
+    // Each replica's spans by seq, indexed.
+    let mut per: Vec<(&[(u64, u32)], Buckets)> = Vec::with_capacity(next.len());
+    let mut rest = by_id;
+    for (a, &end) in next.iter().enumerate() {
+        let k = rest.partition_point(|&(key, _)| (key >> 32) as usize <= a);
+        let (mine, tail) = rest.split_at(k);
+        per.push((mine, Buckets::new(mine, seq_of, end)));
+        rest = tail;
+    }
+    let find = |agent: Agent, seq: Seq| -> Option<&Span> {
+        let (mine, index) = per.get(agent as usize)?;
+        let i = index.count_le(mine, seq_of, seq).checked_sub(1)?;
+        let s = &spans[mine[i].1 as usize];
+        s.contains(agent, seq).then_some(s)
+    };
+    for log in logs {
+        for op in &log.ops {
+            if let Some(lo) = op.delete_range() {
+                let mut at = lo.seq;
+                while at < lo.seq + op.len {
+                    let s = find(lo.agent, at).ok_or(invalid("delete target"))?;
+                    if !s.deleted {
+                        return Err(invalid("a deleted character is visible"));
+                    }
+                    at = s.seq + s.len;
+                }
+            }
+        }
+    }
+    Ok(())
+}

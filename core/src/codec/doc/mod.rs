@@ -1,0 +1,392 @@
+//! Encoding of whole documents with history (`KIND_DOC`, see
+//! `docs/PROTOCOL.md`). Canonical: replicas with the same history encode
+//! to the same bytes, whatever order they received it in.
+
+mod buckets;
+mod check;
+mod spans;
+mod text;
+
+use super::envelope::{self, KIND_DOC};
+use super::reader::Reader;
+use super::DecodeError;
+use crate::crdt::hlc::Hlc;
+use crate::crdt::lww::Stamp;
+use crate::crdt::rga::order::{check_order, sort_by_id};
+use crate::crdt::rga::span::{Agent, ItemId, Span};
+use crate::crdt::rga::Rga;
+use crate::doc::{merge_deletes, CounterOp, LogKind, LogOp, TitleOp, MAX_COUNTER_NAME, MAX_TITLE};
+use crate::ids::{ReplicaId, Seq, MAX_SEQ};
+use crate::Doc;
+use check::{check_coverage, check_deletes, check_registers};
+use spans::{continues, read_spans, InsertCount, ReadSpans, SpanWriter};
+use std::borrow::Cow;
+use text::{hand_out, read_text, write_text};
+
+/// History header: `len << 4 | same_target_agent << 3 | reversed << 2 | kind`.
+const LOG_DELETE: u64 = 0;
+const LOG_TITLE: u64 = 1;
+const LOG_COUNTER: u64 = 2;
+const LOG_REVERSED: u64 = 1 << 2;
+const LOG_SAME_TARGET: u64 = 1 << 3;
+const LOG_FLAG_BITS: u32 = 4;
+
+/// Most replicas a document may name.
+const MAX_REPLICAS: usize = 1 << 20;
+
+impl Doc {
+    /// Encodes the whole document with its history.
+    pub fn encode(&self) -> Vec<u8> {
+        // Replicas that did something, in ascending id order.
+        let mut order: Vec<Agent> = (0..self.replicas.len() as Agent)
+            .filter(|&a| self.logs[a as usize].next > 0)
+            .collect();
+        order.sort_unstable_by_key(|&a| self.replicas[a as usize]);
+        let mut rank = vec![u64::MAX; self.replicas.len()];
+        for (i, &a) in order.iter().enumerate() {
+            rank[a as usize] = i as u64;
+        }
+        let rank_of = |r: ReplicaId| rank[self.agents[&r] as usize];
+
+        let mut w = envelope::begin(KIND_DOC);
+        w.varint(order.len() as u64);
+        for &a in &order {
+            w.replica(self.replicas[a as usize]);
+        }
+        for &a in &order {
+            w.varint(u64::from(self.logs[a as usize].next));
+        }
+        // Title.
+        let stamp = self.title.stamp();
+        if stamp == Stamp::default() {
+            w.varint(0);
+        } else {
+            w.varint(rank_of(stamp.replica) + 1);
+            w.varint(stamp.time.wall_ms);
+            w.varint(u64::from(stamp.time.counter));
+            w.str(self.title.get());
+        }
+        // Counters: per name, per replica (p, n).
+        w.varint(self.counters.len() as u64);
+        for (name, c) in &self.counters {
+            w.str(name);
+            let mut entries: Vec<(u64, u64, u64)> = Vec::new();
+            for (r, p) in c.p().iter() {
+                entries.push((rank_of(r), p, c.n().get(r)));
+            }
+            for (r, n) in c.n().iter() {
+                if c.p().get(r) == 0 {
+                    entries.push((rank_of(r), 0, n));
+                }
+            }
+            entries.sort_unstable();
+            w.varint(entries.len() as u64);
+            for (r, p, n) in entries {
+                w.varint(r);
+                w.varint(p);
+                w.varint(n);
+            }
+        }
+        // Non-insert history per replica.
+        for &a in &order {
+            let ops = canonical_log(&self.logs[a as usize].ops);
+            w.varint(ops.len() as u64);
+            let mut prev_end = 0;
+            let mut target_agent = a;
+            let mut target_ref: i64 = 0;
+            for op in ops.iter() {
+                w.varint(u64::from(op.seq - prev_end));
+                prev_end = op.seq + op.len;
+                match &op.kind {
+                    LogKind::Delete { target, reversed } => {
+                        let same = target.agent == target_agent;
+                        let mut header = u64::from(op.len) << LOG_FLAG_BITS | LOG_DELETE;
+                        header |= if *reversed { LOG_REVERSED } else { 0 }
+                            | if same { LOG_SAME_TARGET } else { 0 };
+                        w.varint(header);
+                        if !same {
+                            w.varint(rank[target.agent as usize]);
+                        }
+                        w.varint_signed(i64::from(target.seq) - target_ref);
+                        target_agent = target.agent;
+                        target_ref = last_target(target.seq, op.len, *reversed);
+                    }
+                    LogKind::Title(t) => {
+                        let TitleOp { time, value } = &**t;
+                        w.varint(1 << LOG_FLAG_BITS | LOG_TITLE);
+                        w.varint(time.wall_ms);
+                        w.varint(u64::from(time.counter));
+                        w.str(value);
+                    }
+                    LogKind::Counter(c) => {
+                        let CounterOp { name, p, n } = &**c;
+                        w.varint(1 << LOG_FLAG_BITS | LOG_COUNTER);
+                        w.str(name);
+                        w.varint(*p);
+                        w.varint(*n);
+                    }
+                }
+            }
+        }
+        // Spans in document order, maximal runs, then the visible text.
+        let counts: Vec<InsertCount> = self
+            .logs
+            .iter()
+            .map(|l| InsertCount::new(&l.ops, l.next))
+            .collect();
+        let mut spans = SpanWriter::new(&rank, &counts, self.rga.span_count());
+        let mut text = String::with_capacity(self.rga.len_chars());
+        let mut cur: Option<Span> = None;
+        for (s, content) in self.rga.spans() {
+            if !s.deleted {
+                text.push_str(content.unwrap_or_default());
+            }
+            match &mut cur {
+                Some(c) if continues(c, s) && c.deleted == s.deleted => c.len += s.len,
+                _ => {
+                    if let Some(c) = cur.take() {
+                        spans.push(&c);
+                    }
+                    cur = Some(*s);
+                }
+            }
+        }
+        if let Some(c) = cur {
+            spans.push(&c);
+        }
+        w.varint(spans.count);
+        w.raw(spans.w.as_slice());
+        write_text(&mut w, &text);
+        envelope::finish(w)
+    }
+
+    /// Decodes a document; `replica` makes the local edits from now on.
+    /// Never panics; every field is checked.
+    pub fn decode(bytes: &[u8], replica: ReplicaId) -> Result<Doc, DecodeError> {
+        let body = envelope::open(bytes, KIND_DOC)?;
+        let mut r = Reader::new(body);
+        let n = r.len("replicas", MAX_REPLICAS)?;
+        let mut table: Vec<ReplicaId> = Vec::with_capacity(n);
+        for _ in 0..n {
+            let id = r.replica()?;
+            if table.last().is_some_and(|&last| last >= id) {
+                return Err(invalid("replica table not strictly ascending"));
+            }
+            table.push(id);
+        }
+        let mut next = Vec::with_capacity(n);
+        for _ in 0..n {
+            let v = r.varint()?;
+            if v == 0 || v > u64::from(MAX_SEQ) {
+                return Err(invalid("replica operation count"));
+            }
+            next.push(v as Seq);
+        }
+        let agent = |v: u64| -> Result<Agent, DecodeError> {
+            if v < n as u64 {
+                Ok(v as Agent)
+            } else {
+                Err(invalid("replica index"))
+            }
+        };
+        let mut doc = Doc::new(replica);
+        // Agents are ranks: intern the table first, the local replica after.
+        doc.replicas.clear();
+        doc.agents.clear();
+        doc.logs.clear();
+        for (i, &id) in table.iter().enumerate() {
+            doc.intern(id);
+            doc.logs[i].next = next[i];
+        }
+        doc.agent = doc.intern(replica);
+
+        let title_tag = r.varint()?;
+        if title_tag > 0 {
+            let rep = table[agent(title_tag - 1)? as usize];
+            let time = Hlc::new(r.varint()?, r.varint_u32()?);
+            let value = r.str("title", MAX_TITLE)?.to_owned();
+            doc.title.set(value, Stamp { time, replica: rep });
+        }
+        let ncounters = r.len("counters", usize::MAX)?;
+        let mut last_name: Option<&str> = None;
+        for _ in 0..ncounters {
+            let name = r.str("counter name", MAX_COUNTER_NAME)?;
+            if last_name.is_some_and(|l| l >= name) {
+                return Err(invalid("counter names not strictly ascending"));
+            }
+            last_name = Some(name);
+            let entries = r.len("counter entries", n)?;
+            let counter = doc.counters.entry(name.to_owned()).or_default();
+            let mut last = None;
+            for _ in 0..entries {
+                let a = agent(r.varint()?)?;
+                if last.is_some_and(|l| l >= a) {
+                    return Err(invalid("counter entries not strictly ascending"));
+                }
+                last = Some(a);
+                counter.set_at_least(table[a as usize], r.varint()?, r.varint()?);
+            }
+        }
+        for a in 0..n {
+            let count = r.len("history", usize::MAX)?;
+            let mut ops = Vec::with_capacity(count);
+            let mut prev_end = 0u64;
+            let mut target_agent = a as Agent;
+            let mut target_ref: i64 = 0;
+            for _ in 0..count {
+                let seq = prev_end
+                    .checked_add(r.varint()?)
+                    .ok_or(invalid("history seq"))?;
+                let header = r.varint()?;
+                let len = header >> LOG_FLAG_BITS;
+                let (len, kind) = match header & 3 {
+                    LOG_DELETE => {
+                        let reversed = header & LOG_REVERSED != 0;
+                        if header & LOG_SAME_TARGET == 0 {
+                            target_agent = agent(r.varint()?)?;
+                        }
+                        let t = target_agent;
+                        let first = target_ref
+                            .checked_add(r.varint_signed()?)
+                            .ok_or(invalid("delete target"))?;
+                        let (lo, hi) = if reversed {
+                            (first.checked_sub(len as i64 - 1), first)
+                        } else {
+                            (Some(first), first.saturating_add(len as i64 - 1))
+                        };
+                        if len == 0
+                            || len > u64::from(MAX_SEQ)
+                            || lo.is_none_or(|lo| lo < 0)
+                            || hi >= i64::from(next[t as usize])
+                        {
+                            return Err(invalid("delete target range"));
+                        }
+                        target_ref = last_target(first as Seq, len as u32, reversed);
+                        (
+                            len,
+                            LogKind::Delete {
+                                target: ItemId {
+                                    agent: t,
+                                    seq: first as Seq,
+                                },
+                                reversed,
+                            },
+                        )
+                    }
+                    LOG_TITLE if len == 1 => {
+                        let time = Hlc::new(r.varint()?, r.varint_u32()?);
+                        (
+                            1,
+                            LogKind::Title(Box::new(TitleOp {
+                                time,
+                                value: r.str("title", MAX_TITLE)?.to_owned(),
+                            })),
+                        )
+                    }
+                    LOG_COUNTER if len == 1 => {
+                        let name = r.str("counter name", MAX_COUNTER_NAME)?.to_owned();
+                        (
+                            1,
+                            LogKind::Counter(Box::new(CounterOp {
+                                name,
+                                p: r.varint()?,
+                                n: r.varint()?,
+                            })),
+                        )
+                    }
+                    other => {
+                        return Err(DecodeError::UnknownTag {
+                            what: "history operation",
+                            tag: other,
+                        })
+                    }
+                };
+                if seq
+                    .checked_add(len)
+                    .is_none_or(|end| end > u64::from(next[a]))
+                {
+                    return Err(invalid("history past the replica's operation count"));
+                }
+                prev_end = seq + len;
+                ops.push(LogOp {
+                    seq: seq as Seq,
+                    len: len as u32,
+                    kind,
+                });
+            }
+            doc.logs[a].ops = ops;
+        }
+        let counts: Vec<InsertCount> = doc.logs[..n]
+            .iter()
+            .zip(&next)
+            .map(|(l, &end)| InsertCount::new(&l.ops, end))
+            .collect();
+        let ReadSpans {
+            mut spans,
+            visible,
+            max_lamport,
+        } = read_spans(&mut r, &counts, &next)?;
+        let text_buf = read_text(&mut r)?;
+        r.finish()?;
+        // Every span by id, sorted: for the coverage check, the target
+        // checks and the id index.
+        let by_id = sort_by_id(&spans);
+        check_coverage(&by_id, &spans, &doc.logs, &next)?;
+        // Origins are earlier characters, and the order is RGA's.
+        check_order(&spans).map_err(invalid)?;
+        check_deletes(&by_id, &spans, &doc.logs, &next)?;
+        let arenas = hand_out(&mut spans, &text_buf, visible, doc.replicas.len())?;
+        doc.rga = Rga::from_parts(arenas, spans, &by_id);
+        doc.max_lamport = max_lamport;
+        check_registers(&doc)?;
+        Ok(doc)
+    }
+}
+
+/// The last target of a delete run, in its own order.
+fn last_target(first: Seq, len: u32, reversed: bool) -> i64 {
+    if reversed {
+        i64::from(first) - i64::from(len) + 1
+    } else {
+        i64::from(first) + i64::from(len) - 1
+    }
+}
+
+fn invalid(what: &'static str) -> DecodeError {
+    DecodeError::Invalid { what }
+}
+
+/// Delete records merged into maximal runs; borrowed when they already are
+/// (local typing merges as it goes), so nothing is cloned.
+fn canonical_log(ops: &[LogOp]) -> Cow<'_, [LogOp]> {
+    let is_canonical = ops.iter().enumerate().all(|(i, op)| {
+        let LogKind::Delete { reversed, .. } = op.kind else {
+            return true;
+        };
+        // Delete records hold no heap data: cloning one is a copy.
+        let mergeable = i > 0 && matches!(ops[i - 1].kind, LogKind::Delete { .. }) && {
+            let mut prev = ops[i - 1].clone();
+            merge_deletes(&mut prev, op)
+        };
+        !(reversed && op.len == 1) && !mergeable
+    });
+    if is_canonical {
+        return Cow::Borrowed(ops);
+    }
+    let mut out: Vec<LogOp> = Vec::with_capacity(ops.len());
+    for op in ops {
+        if let Some(last) = out.last_mut() {
+            if merge_deletes(last, op) {
+                continue;
+            }
+        }
+        let mut op = op.clone();
+        if let LogKind::Delete { reversed, .. } = &mut op.kind {
+            if op.len == 1 {
+                *reversed = false;
+            }
+        }
+        out.push(op);
+    }
+    Cow::Owned(out)
+}

@@ -1,0 +1,259 @@
+//! The span section of a document: every character run in document order,
+//! with ids and Lamport timestamps predicted from the replica's history.
+
+use super::buckets::Buckets;
+use super::invalid;
+use crate::codec::reader::Reader;
+use crate::codec::writer::Writer;
+use crate::codec::DecodeError;
+use crate::crdt::rga::span::{Agent, ItemId, Span, NO_CONTENT, ROOT_AGENT};
+use crate::doc::LogOp;
+use crate::ids::{Seq, MAX_LAMPORT, MAX_SEQ};
+
+/// Span header: `len << 4 | same_agent << 3 | mode << 1 | deleted`.
+const SPAN_DELETED: u64 = 1;
+const SPAN_MODE_SHIFT: u32 = 1;
+/// Same replica, next seq and Lamport, origin the span before.
+const MODE_CONTINUES: u64 = 0;
+/// Origin is the item right before the span in document order.
+const MODE_CHAINED: u64 = 1;
+/// Origin is the same replica's `seq - 1` (the rest of a split run).
+const MODE_OWN_PREV: u64 = 2;
+/// Origin given explicitly (or the start of the document).
+const MODE_EXPLICIT: u64 = 3;
+/// Same replica as the span before.
+const SPAN_SAME_AGENT: u64 = 1 << 3;
+const SPAN_FLAG_BITS: u32 = 4;
+
+const START: ItemId = ItemId {
+    agent: ROOT_AGENT,
+    seq: 0,
+};
+
+/// Per replica, the sequence numbers its non-insert operations take, to
+/// predict Lamport timestamps: a replica's k-th inserted character usually
+/// has a timestamp near k.
+pub(super) struct InsertCount {
+    /// Per operation, its end and the sequence numbers taken up to it.
+    ends: Vec<(Seq, u32)>,
+    /// Spans come in document order, not seq order: O(1) lookups.
+    index: Buckets,
+}
+
+impl InsertCount {
+    /// For `ops` in seq order, all ending at or before `next`.
+    pub fn new(ops: &[LogOp], next: Seq) -> Self {
+        let mut sum = 0u32;
+        let ends: Vec<(Seq, u32)> = ops
+            .iter()
+            .map(|op| {
+                sum = sum.wrapping_add(op.len);
+                (op.seq + op.len, sum)
+            })
+            .collect();
+        let index = Buckets::new(&ends, |e| e.0, next);
+        InsertCount { ends, index }
+    }
+
+    /// Characters the replica inserted before `seq`.
+    #[inline]
+    pub fn before(&self, seq: Seq) -> i64 {
+        let i = self.index.count_le(&self.ends, |e| e.0, seq);
+        i64::from(seq) - i.checked_sub(1).map_or(0, |i| i64::from(self.ends[i].1))
+    }
+}
+
+/// True when `s` continues `c`'s run of ids, clocks and origins.
+pub(super) fn continues(c: &Span, s: &Span) -> bool {
+    c.agent == s.agent
+        && c.seq + c.len == s.seq
+        && c.lamport + u64::from(c.len) == s.lamport
+        && s.origin == c.last_id()
+}
+
+pub(super) struct SpanWriter<'a> {
+    pub w: Writer,
+    pub count: u64,
+    rank: &'a [u64],
+    counts: &'a [InsertCount],
+    prev: Option<Span>,
+    last_end: Vec<u64>,
+    last_d: Vec<i64>,
+}
+
+impl<'a> SpanWriter<'a> {
+    pub fn new(rank: &'a [u64], counts: &'a [InsertCount], spans: usize) -> Self {
+        SpanWriter {
+            // About 5 bytes per span.
+            w: Writer::with_capacity(spans * 6),
+            count: 0,
+            rank,
+            counts,
+            prev: None,
+            last_end: vec![0; rank.len()],
+            last_d: vec![0; rank.len()],
+        }
+    }
+
+    pub fn push(&mut self, s: &Span) {
+        self.count += 1;
+        let before = self.prev.map_or(START, |p| p.last_id());
+        let mut header = u64::from(s.len) << SPAN_FLAG_BITS;
+        if s.deleted {
+            header |= SPAN_DELETED;
+        }
+        let cont = self.prev.is_some_and(|p| continues(&p, s));
+        let a = s.agent as usize;
+        let d = s.lamport as i64 - self.counts[a].before(s.seq);
+        if cont {
+            self.w.varint(header | MODE_CONTINUES << SPAN_MODE_SHIFT);
+        } else {
+            let mode = if s.origin == before {
+                MODE_CHAINED
+            } else if s.origin.agent == s.agent && s.origin.seq + 1 == s.seq {
+                MODE_OWN_PREV
+            } else {
+                MODE_EXPLICIT
+            };
+            let same_agent = self.prev.is_some_and(|p| p.agent == s.agent);
+            header |= mode << SPAN_MODE_SHIFT | if same_agent { SPAN_SAME_AGENT } else { 0 };
+            self.w.varint(header);
+            if !same_agent {
+                self.w.varint(self.rank[a]);
+            }
+            self.w
+                .varint_signed(i64::from(s.seq) - self.last_end[a] as i64);
+            self.w.varint_signed(d - self.last_d[a]);
+            if mode == MODE_EXPLICIT {
+                if s.origin.agent == ROOT_AGENT {
+                    self.w.varint(0);
+                } else {
+                    self.w.varint(self.rank[s.origin.agent as usize] + 1);
+                    self.w.varint(u64::from(s.origin.seq));
+                }
+            }
+        }
+        self.last_end[a] = u64::from(s.seq + s.len);
+        self.last_d[a] = d;
+        self.prev = Some(*s);
+    }
+}
+
+/// The spans as read, before any cross-check.
+pub(super) struct ReadSpans {
+    pub spans: Vec<Span>,
+    /// Characters not deleted.
+    pub visible: usize,
+    pub max_lamport: u64,
+}
+
+/// Reads the span section; `next` is each replica's operation count.
+pub(super) fn read_spans(
+    r: &mut Reader<'_>,
+    counts: &[InsertCount],
+    next: &[Seq],
+) -> Result<ReadSpans, DecodeError> {
+    let n = next.len();
+    let agent = |v: u64| -> Result<Agent, DecodeError> {
+        if v < n as u64 {
+            Ok(v as Agent)
+        } else {
+            Err(invalid("replica index"))
+        }
+    };
+    let count = r.len("spans", usize::MAX)?;
+    let mut spans: Vec<Span> = Vec::with_capacity(count);
+    let mut last_end = vec![0u64; n];
+    let mut last_d = vec![0i64; n];
+    let mut visible: usize = 0;
+    let mut max_lamport = 0;
+    for _ in 0..count {
+        let header = r.varint()?;
+        let len = header >> SPAN_FLAG_BITS;
+        if len == 0 || len > u64::from(MAX_SEQ) {
+            return Err(invalid("span length"));
+        }
+        let deleted = header & SPAN_DELETED != 0;
+        let prev = spans.last();
+        let before = prev.map_or(START, Span::last_id);
+        let mode = (header >> SPAN_MODE_SHIFT) & 3;
+        let (a, seq, lamport, origin, base) = if mode == MODE_CONTINUES {
+            let p = prev.ok_or(invalid("first span continues nothing"))?;
+            let seq = p.seq + p.len;
+            (
+                p.agent,
+                u64::from(seq),
+                p.lamport + u64::from(p.len),
+                before,
+                counts[p.agent as usize].before(seq),
+            )
+        } else {
+            let a = if header & SPAN_SAME_AGENT != 0 {
+                prev.ok_or(invalid("first span has no agent before it"))?
+                    .agent
+            } else {
+                agent(r.varint()?)?
+            };
+            let seq = last_end[a as usize]
+                .checked_add_signed(r.varint_signed()?)
+                .ok_or(invalid("span seq"))?;
+            if seq > u64::from(MAX_SEQ) {
+                return Err(invalid("span seq"));
+            }
+            let d = last_d[a as usize]
+                .checked_add(r.varint_signed()?)
+                .ok_or(invalid("span lamport"))?;
+            let base = counts[a as usize].before(seq as Seq);
+            let lamport = base
+                .checked_add(d)
+                .filter(|&l| l > 0)
+                .ok_or(invalid("span lamport"))? as u64;
+            let origin = match mode {
+                MODE_CHAINED => before,
+                MODE_OWN_PREV => ItemId {
+                    agent: a,
+                    seq: seq.checked_sub(1).ok_or(invalid("span origin"))? as Seq,
+                },
+                _ => match r.varint()? {
+                    0 => START,
+                    o => {
+                        let oa = agent(o - 1)?;
+                        let os = r.varint()?;
+                        if os >= u64::from(next[oa as usize]) {
+                            return Err(invalid("span origin"));
+                        }
+                        ItemId {
+                            agent: oa,
+                            seq: os as Seq,
+                        }
+                    }
+                },
+            };
+            (a, seq, lamport, origin, base)
+        };
+        if seq + len > u64::from(next[a as usize]) || lamport + len > MAX_LAMPORT {
+            return Err(invalid("span ids out of range"));
+        }
+        last_end[a as usize] = seq + len;
+        last_d[a as usize] = lamport as i64 - base;
+        max_lamport = max_lamport.max(lamport + len - 1);
+        if !deleted {
+            visible += len as usize;
+        }
+        spans.push(Span {
+            agent: a,
+            seq: seq as Seq,
+            len: len as u32,
+            utf16: len as u32,
+            lamport,
+            origin,
+            content: NO_CONTENT,
+            deleted,
+        });
+    }
+    Ok(ReadSpans {
+        spans,
+        visible,
+        max_lamport,
+    })
+}
