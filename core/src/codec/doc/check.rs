@@ -1,6 +1,6 @@
 //! Cross-checks of a decoded document: its parts agree with each other.
 
-use super::buckets::Buckets;
+use super::buckets::ById;
 use super::invalid;
 use crate::codec::DecodeError;
 use crate::crdt::lww::Stamp;
@@ -85,28 +85,15 @@ pub(super) fn check_coverage(
     Ok(())
 }
 
-/// Every delete target is a character, and a deleted one. `by_id` is
-/// `(agent << 32 | seq, span index)` sorted.
+/// Every delete target is a character, and a deleted one.
 pub(super) fn check_deletes(
-    by_id: &[(u64, u32)],
+    by_id: &ById,
     spans: &[Span],
     logs: &[AgentLog],
-    next: &[Seq],
 ) -> Result<(), DecodeError> {
-    let seq_of = |e: &(u64, u32)| e.0 as Seq;
-    // Each replica's spans by seq, indexed.
-    let mut per: Vec<(&[(u64, u32)], Buckets)> = Vec::with_capacity(next.len());
-    let mut rest = by_id;
-    for (a, &end) in next.iter().enumerate() {
-        let k = rest.partition_point(|&(key, _)| (key >> 32) as usize <= a);
-        let (mine, tail) = rest.split_at(k);
-        per.push((mine, Buckets::new(mine, seq_of, end)));
-        rest = tail;
-    }
     let find = |agent: Agent, seq: Seq| -> Option<&Span> {
-        let (mine, index) = per.get(agent as usize)?;
-        let i = index.count_le(mine, seq_of, seq).checked_sub(1)?;
-        let s = &spans[mine[i].1 as usize];
+        let i = by_id.last_at_or_before(agent, seq)?;
+        let s = &spans[by_id.sorted[i].1 as usize];
         s.contains(agent, seq).then_some(s)
     };
     for log in logs {

@@ -12,12 +12,13 @@ use super::reader::Reader;
 use super::DecodeError;
 use crate::crdt::hlc::Hlc;
 use crate::crdt::lww::Stamp;
-use crate::crdt::rga::order::{check_order, sort_by_id};
+use crate::crdt::rga::order::check_order;
 use crate::crdt::rga::span::{Agent, ItemId, Span};
 use crate::crdt::rga::Rga;
 use crate::doc::{merge_deletes, CounterOp, LogKind, LogOp, TitleOp, MAX_COUNTER_NAME, MAX_TITLE};
 use crate::ids::{ReplicaId, Seq, MAX_SEQ};
 use crate::Doc;
+use buckets::ById;
 use check::{check_coverage, check_deletes, check_registers};
 use spans::{continues, read_spans, InsertCount, ReadSpans, SpanWriter};
 use std::borrow::Cow;
@@ -330,13 +331,13 @@ impl Doc {
         r.finish()?;
         // Every span by id, sorted: for the coverage check, the target
         // checks and the id index.
-        let by_id = sort_by_id(&spans);
-        check_coverage(&by_id, &spans, &doc.logs, &next)?;
+        let by_id = ById::new(&spans, &next);
+        check_coverage(&by_id.sorted, &spans, &doc.logs, &next)?;
         // Origins are earlier characters, and the order is RGA's.
         check_order(&spans).map_err(invalid)?;
-        check_deletes(&by_id, &spans, &doc.logs, &next)?;
+        check_deletes(&by_id, &spans, &doc.logs)?;
         let arenas = hand_out(&mut spans, &text_buf, visible, doc.replicas.len())?;
-        doc.rga = Rga::from_parts(arenas, spans, &by_id);
+        doc.rga = Rga::from_parts(arenas, spans, &by_id.sorted);
         doc.max_lamport = max_lamport;
         check_registers(&doc)?;
         Ok(doc)

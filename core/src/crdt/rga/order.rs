@@ -1,5 +1,5 @@
-//! Checks for spans that arrive in document order (decode): sorting them by
-//! id, and verifying that the order is the one RGA integration produces.
+//! Checks for spans that arrive in document order (decode): verifying that
+//! the order is the one RGA integration produces.
 //!
 //! RGA order is the preorder of the origin tree with each character's
 //! children by descending `(Lamport, replica, seq)`: an insert skips exactly
@@ -12,42 +12,6 @@ use crate::ids::Seq;
 
 /// Why a span sequence is not in RGA order.
 pub(crate) type OrderError = &'static str;
-
-/// `(agent << 32 | seq, span index)` of every span, sorted by id. A radix
-/// sort: linear in the spans, and decode sorts on every load.
-pub(crate) fn sort_by_id(spans: &[Span]) -> Vec<(u64, u32)> {
-    let mut keys: Vec<(u64, u32)> = spans
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (u64::from(s.agent) << 32 | u64::from(s.seq), i as u32))
-        .collect();
-    let mut counts = [[0usize; 256]; 8];
-    for &(k, _) in &keys {
-        for (byte, c) in counts.iter_mut().enumerate() {
-            c[(k >> (byte * 8)) as usize & 0xff] += 1;
-        }
-    }
-    let mut buf = vec![(0u64, 0u32); keys.len()];
-    for (byte, c) in counts.iter().enumerate() {
-        // A byte all keys share needs no pass.
-        if c.contains(&keys.len()) {
-            continue;
-        }
-        let mut at = [0usize; 256];
-        let mut sum = 0;
-        for (slot, &n) in at.iter_mut().zip(c) {
-            *slot = sum;
-            sum += n;
-        }
-        for &(k, i) in &keys {
-            let d = (k >> (byte * 8)) as usize & 0xff;
-            buf[at[d]] = (k, i);
-            at[d] += 1;
-        }
-        core::mem::swap(&mut keys, &mut buf);
-    }
-    keys
-}
 
 /// Ordering key of the character at `offset` of `s`. Agents must be
 /// numbered in replica-id order (as decode numbers them).
