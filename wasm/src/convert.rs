@@ -41,7 +41,7 @@ pub(crate) fn index(v: &JsValue, what: &str) -> Result<usize, Error> {
     index_from_f64(n, what)
 }
 
-fn index_from_f64(n: f64, what: &str) -> Result<usize, Error> {
+pub(crate) fn index_from_f64(n: f64, what: &str) -> Result<usize, Error> {
     if !integral(n) {
         // No float in the message: formatting one pulls ~16 KB of float
         // printing code into the wasm binary.

@@ -84,9 +84,8 @@ impl Doc {
     /// pause of at least the capture window starts a new step, and before
     /// undo, redo and remote changes. That groups them exactly as capturing
     /// after every edit would, without reading the history per keystroke.
-    /// Call before the edit; returns `Date.now()`.
-    fn before_local_edit(&self) -> u64 {
-        let now = js_sys::Date::now() as u64;
+    /// Call before the edit, with `now` from `Date.now()`.
+    fn before_local_edit(&self, now: u64) {
         if self
             .uncaptured
             .get()
@@ -94,7 +93,6 @@ impl Doc {
         {
             self.flush_capture();
         }
-        now
     }
 
     fn flush_capture(&self) {
@@ -124,6 +122,22 @@ impl Doc {
             self.emit("local", changes)?;
         }
         Ok(result.map_err(Error::from)?)
+    }
+
+    fn insert_at(&self, index: usize, text: &str, now: f64) -> Result<(), JsValue> {
+        let now = now as u64;
+        self.before_local_edit(now);
+        self.with_mut(|d| d.insert_utf16(index, text))?;
+        self.uncaptured.set(Some(now));
+        self.emit_text("insert", index, || text.encode_utf16().count())
+    }
+
+    fn delete_at(&self, index: usize, length: usize, now: f64) -> Result<(), JsValue> {
+        let now = now as u64;
+        self.before_local_edit(now);
+        self.with_mut(|d| d.delete_utf16(index, length))?;
+        self.uncaptured.set(Some(now));
+        self.emit_text("delete", index, || length)
     }
 
     /// The core document, shared with other bindings (e.g. `SyncClient`).
@@ -264,10 +278,28 @@ impl Doc {
     ) -> Result<(), JsValue> {
         let index = convert::index(&index, "index")?;
         let text = convert::text(&text, "text")?;
-        let now = self.before_local_edit();
-        self.with_mut(|d| d.insert_utf16(index, &text))?;
-        self.uncaptured.set(Some(now));
-        self.emit_text("insert", index, || text.encode_utf16().count())
+        self.insert_at(index, &text, js_sys::Date::now())
+    }
+
+    /// `insert` for the package's JS layer, which has checked that `index`
+    /// is a number and `text` a well-formed string: typed arguments and the
+    /// time cost no calls back into JS. Returns the error, not throws it.
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = __insert, skip_typescript)]
+    pub fn insert_typed(&self, index: f64, text: &str, now: f64) -> JsValue {
+        let r = convert::index_from_f64(index, "index")
+            .map_err(JsValue::from)
+            .and_then(|index| self.insert_at(index, text, now));
+        r.err().unwrap_or_default()
+    }
+
+    /// `__insert` of one UTF-16 code unit (not a surrogate): no string to
+    /// copy into wasm memory.
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = __insertUnit, skip_typescript)]
+    pub fn insert_unit(&self, index: f64, unit: u32, now: f64) -> JsValue {
+        let c = char::from_u32(unit).unwrap_or(char::REPLACEMENT_CHARACTER);
+        self.insert_typed(index, c.encode_utf8(&mut [0; 4]), now)
     }
 
     /// Deletes `length` UTF-16 code units from `index`.
@@ -278,10 +310,18 @@ impl Doc {
     ) -> Result<(), JsValue> {
         let index = convert::index(&index, "index")?;
         let length = convert::index(&length, "length")?;
-        let now = self.before_local_edit();
-        self.with_mut(|d| d.delete_utf16(index, length))?;
-        self.uncaptured.set(Some(now));
-        self.emit_text("delete", index, || length)
+        self.delete_at(index, length, js_sys::Date::now())
+    }
+
+    /// `delete` for the package's JS layer (see `__insert`).
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = __delete, skip_typescript)]
+    pub fn delete_typed(&self, index: f64, length: f64, now: f64) -> JsValue {
+        let r = convert::index_from_f64(index, "index")
+            .and_then(|i| Ok((i, convert::index_from_f64(length, "length")?)))
+            .map_err(JsValue::from)
+            .and_then(|(index, length)| self.delete_at(index, length, now));
+        r.err().unwrap_or_default()
     }
 
     /// The body text.
@@ -302,7 +342,8 @@ impl Doc {
         #[wasm_bindgen(unchecked_param_type = "string")] title: JsValue,
     ) -> Result<(), JsValue> {
         let title = convert::text(&title, "title")?;
-        let now_ms = self.before_local_edit();
+        let now_ms = js_sys::Date::now() as u64;
+        self.before_local_edit(now_ms);
         self.with_mut(|d| d.set_title(&title, now_ms))?;
         self.uncaptured.set(Some(now_ms));
         self.emit_one("local", convert::title_change)
@@ -322,7 +363,8 @@ impl Doc {
     ) -> Result<(), JsValue> {
         let name = convert::text(&name, "counter name")?;
         let by = convert::amount(&by)?;
-        let now = self.before_local_edit();
+        let now = js_sys::Date::now() as u64;
+        self.before_local_edit(now);
         self.with_mut(|d| d.increment(&name, by))?;
         self.uncaptured.set(Some(now));
         self.emit_one("local", || convert::counter_change(&name))
