@@ -6,7 +6,7 @@ use crate::convert;
 use crate::error::{code, Error};
 use crate::presence::{self, Presence};
 use js_sys::{Array, Function};
-use quire_core::{ApplyOutcome, UndoManager, VersionVector};
+use quire_core::{ApplyOutcome, UndoManager, UndoOptions, VersionVector};
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::{Rc, Weak};
@@ -224,6 +224,41 @@ impl Doc {
             self.emit("remote", changes)?;
         }
         Ok(())
+    }
+
+    /// Makes this document the stored replica `replica` (`bytes` from
+    /// `encode()`), keeping what it holds, for `SyncClient`'s persistence.
+    /// Refused (`false`) once it has edits of its own: two replicas'
+    /// operations cannot share an id.
+    pub(crate) fn adopt(
+        &self,
+        bytes: &[u8],
+        replica: quire_core::ReplicaId,
+    ) -> Result<bool, JsValue> {
+        let outcome = self.with_mut(|d| {
+            if d.ops_of(d.replica()) > 0 {
+                return Ok(None);
+            }
+            let mut next = CoreDoc::decode(&d.encode(), replica)?;
+            next.set_track_changes(self.listening());
+            let outcome = next.merge_encoded(bytes)?;
+            *d = next;
+            Ok::<_, Error>(Some(outcome))
+        })?;
+        let Some(outcome) = outcome else {
+            return Ok(false);
+        };
+        let mut options = UndoOptions::default();
+        options.capture_window_ms = self.capture_window_ms;
+        let undo = self.with(|d| UndoManager::with_options(d, options))?;
+        *self.undo.try_borrow_mut().map_err(|_| busy())? = undo;
+        self.uncaptured.set(None);
+        self.presence.rekey(replica);
+        // Adopted even if a listener throws: the caller renews its session.
+        if let Err(e) = self.emit_remote(&outcome) {
+            crate::sync_client::host::report(&e);
+        }
+        Ok(true)
     }
 
     /// Another handle on this document and its listeners (for `SyncClient`).

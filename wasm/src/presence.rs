@@ -189,6 +189,22 @@ impl Shared {
         Some(body)
     }
 
+    /// The document became replica `local` (restored by a `SyncClient`,
+    /// before it connects): keeps the local state, forgets the peers.
+    pub(crate) fn rekey(&self, local: ReplicaId) {
+        if let Ok(mut s) = self.state.try_borrow_mut() {
+            let mut options = PresenceOptions::default();
+            options.idle_after_ms = s.idle_after_ms;
+            options.timeout_ms = s.timeout_ms;
+            let state = s.core.local_state().cloned();
+            s.core = CorePresence::with_options(local, options);
+            if let Some(state) = state {
+                // It was accepted before, so it is accepted again.
+                let _ = s.core.set_local(state, now());
+            }
+        }
+    }
+
     /// Applies a received body and tells the listeners.
     pub(crate) fn apply(&self, body: &[u8]) -> Result<bool, JsValue> {
         let changed = {

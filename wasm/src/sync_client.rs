@@ -1,6 +1,7 @@
 //! The `SyncClient` class: keeps a `Doc` in sync with a relay by driving the
 //! core's sans-IO `ClientSession` over a WebSocket, with timers,
-//! reconnection (exponential backoff, full jitter) and a saved resume point.
+//! reconnection (exponential backoff, full jitter), and the document kept
+//! in a storage between page loads (`persist`).
 //!
 //! Every input (socket events, timers, local edits, method calls) goes
 //! through one queue and is handled with the state borrowed. Application
@@ -9,19 +10,21 @@
 
 mod convert;
 pub(crate) mod host;
+mod persist;
 mod typescript;
 
 use self::convert::{sync_code, Backoff, Failure, Report};
 use self::host::{NetworkEvents, Socket, SocketHandlers, Timer};
+use self::persist::Persist;
 use crate::doc::Doc;
 use crate::error::Error;
 use crate::presence;
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Function, Reflect};
 use quire_core::sync::{
     close, ClientConfig, ClientSession, Resume, SessionEvent, Status, SyncError,
 };
-use quire_core::ApplyOutcome;
-use std::cell::{Cell, RefCell};
+use quire_core::{ApplyOutcome, ReplicaId};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
 use std::rc::{Rc, Weak};
@@ -43,6 +46,8 @@ enum Input {
     Local,
     Online(bool),
     Loaded(Option<Resume>),
+    /// Saving or restoring the document failed.
+    Storage(String),
     /// The document's local presence changed.
     Presence,
 }
@@ -51,7 +56,8 @@ enum Input {
 #[derive(Default)]
 struct Output {
     remote: Vec<ApplyOutcome>,
-    save: Option<String>,
+    /// The resume point and pending count, for the stored record.
+    note: Option<(Option<String>, u64)>,
     /// Presence bodies from peers.
     presence: Vec<Vec<u8>>,
     /// Not live: forget the peers' presence.
@@ -77,6 +83,9 @@ struct Callbacks {
 struct State {
     core: Rc<RefCell<CoreDoc>>,
     session: ClientSession,
+    /// The session's replica, and how to make another one.
+    replica: ReplicaId,
+    config: ClientConfig,
     url: String,
     websocket: Function,
     backoff: Backoff,
@@ -89,13 +98,12 @@ struct State {
     wanted: bool,
     /// No `offline` event since the last `online` one.
     online: bool,
-    /// The resume point was read from storage (or there is none).
+    /// The document was restored from storage (or there is none).
     loaded: bool,
     attempt: u32,
     tick: Option<(u64, Timer)>,
     retry: Option<Timer>,
-    saved: Option<Resume>,
-    storing: bool,
+    noted: Option<(Option<Resume>, u64)>,
     failure: Option<Failure>,
     stopped: bool,
     presence: presence::Link,
@@ -126,7 +134,7 @@ struct Shared {
     inbox: RefCell<VecDeque<Input>>,
     doc: Doc,
     doc_id: String,
-    storage: Option<(Object, String)>,
+    persist: OnceCell<Persist>,
     listeners: RefCell<Listeners>,
     report: Cell<Report>,
     failure: RefCell<Option<Failure>>,
@@ -169,6 +177,7 @@ fn pump(shared: &Rc<Shared>) {
                 state.handle(input, &shared.callbacks, &mut out);
             }
             state.reschedule(&shared.callbacks, host::now());
+            state.note(&mut out);
             out.offline = state.session.status() != Status::Live;
             let report = state.report();
             let changed =
@@ -204,15 +213,8 @@ impl Shared {
                 host::report(&e);
             }
         }
-        if let (Some(value), Some((storage, key))) = (out.save, &self.storage) {
-            let stored = Reflect::get(storage, &"set".into()).and_then(|f| {
-                f.unchecked_into::<Function>()
-                    .call2(storage, &key.into(), &value.into())
-            });
-            match stored {
-                Ok(v) => host::ignore_rejection(&v, &self.callbacks.noop),
-                Err(e) => host::report(&e),
-            }
+        if let (Some((resume, pending)), Some(p)) = (out.note, self.persist.get()) {
+            p.note(resume, pending);
         }
         let Some(event) = event else { return };
         let targets: Vec<Function> = match self.listeners.try_borrow() {
@@ -225,33 +227,6 @@ impl Shared {
             }
         }
     }
-
-    /// Reads the resume point from storage; connecting waits for it.
-    fn load(self: &Rc<Self>) {
-        let weak = Rc::downgrade(self);
-        let Some((storage, key)) = &self.storage else {
-            return dispatch(&weak, Input::Loaded(None));
-        };
-        let value = Reflect::get(storage, &"get".into())
-            .and_then(|f| f.unchecked_into::<Function>().call1(storage, &key.into()));
-        match value {
-            Ok(v) if host::is_thenable(&v) => {
-                let done = Closure::once_into_js(move |v: JsValue| {
-                    dispatch(&weak, Input::Loaded(stored_resume(&v)));
-                });
-                host::settle(&v, &self.callbacks.noop, &done);
-            }
-            Ok(v) => dispatch(&weak, Input::Loaded(stored_resume(&v))),
-            Err(e) => {
-                host::report(&e);
-                dispatch(&weak, Input::Loaded(None));
-            }
-        }
-    }
-}
-
-fn stored_resume(v: &JsValue) -> Option<Resume> {
-    v.as_string().and_then(|s| convert::resume_from_str(&s))
 }
 
 impl State {
@@ -274,18 +249,15 @@ impl State {
                     Err(_) => self.busy(cb),
                 }
             }
-            Input::Message(target, bytes) if self.current(&target) => {
-                match bytes {
-                    Some(bytes) => self.receive(&bytes, now, cb, out),
-                    None => self.fail(
-                        &SyncError::Protocol {
-                            what: "a text frame (the protocol is binary)",
-                        },
-                        cb,
-                    ),
-                }
-                self.save(out);
-            }
+            Input::Message(target, bytes) if self.current(&target) => match bytes {
+                Some(bytes) => self.receive(&bytes, now, cb, out),
+                None => self.fail(
+                    &SyncError::Protocol {
+                        what: "a text frame (the protocol is binary)",
+                    },
+                    cb,
+                ),
+            },
             Input::Closed(target, code, reason) if self.current(&target) => {
                 self.drop_socket(close::NORMAL);
                 self.failed(convert::closed(code, &reason), cb);
@@ -327,9 +299,11 @@ impl State {
                 self.loaded = true;
                 if resume.is_some() {
                     self.session.set_resume(resume);
-                    self.saved = resume;
                 }
                 self.open(cb, now);
+            }
+            Input::Storage(message) => {
+                self.failure = Some(Failure::new(sync_code::STORAGE, message, false));
             }
             // Events of sockets already dropped.
             _ => {}
@@ -552,15 +526,6 @@ impl State {
             }
         }
     }
-
-    /// Saves the resume point when it moved.
-    fn save(&mut self, out: &mut Output) {
-        let resume = self.session.resume();
-        if self.storing && resume.is_some() && resume != self.saved {
-            self.saved = resume;
-            out.save = resume.map(convert::resume_to_string);
-        }
-    }
 }
 
 fn callbacks(weak: &Weak<Shared>) -> Callbacks {
@@ -644,15 +609,18 @@ impl SyncClient {
         }
         let connect_timeout_ms = config.handshake_timeout_ms;
         let core = doc.core();
-        let session = {
+        let (session, replica) = {
             let d = core
                 .try_borrow()
                 .map_err(|_| Error::new(crate::error::code::BUSY, "the document is in use"))?;
-            ClientSession::new(&doc_id, &d, config)
-                .map_err(|e| Error::invalid_argument(e.to_string()))?
+            let session = ClientSession::new(&doc_id, &d, config.clone())
+                .map_err(|e| Error::invalid_argument(e.to_string()))?;
+            (session, d.replica())
         };
         let state = State {
             core,
+            replica,
+            config,
             url: format!("{}/ws/{doc_id}", url.trim_end_matches('/')),
             websocket,
             backoff: options.backoff(),
@@ -666,8 +634,7 @@ impl SyncClient {
             attempt: 0,
             tick: None,
             retry: None,
-            saved: None,
-            storing: options.storage.is_some(),
+            noted: None,
             failure: None,
             stopped: false,
             presence: presence::Link::new(doc.presence_state()),
@@ -681,7 +648,7 @@ impl SyncClient {
             network: RefCell::default(),
             inbox: RefCell::default(),
             doc: doc.share(),
-            storage: options.storage.map(|s| (s, convert::resume_key(&doc_id))),
+            persist: OnceCell::new(),
             doc_id,
             listeners: RefCell::default(),
             report: Cell::new(report),
@@ -697,6 +664,20 @@ impl SyncClient {
             cb.online.as_ref().unchecked_ref(),
             cb.offline.as_ref().unchecked_ref(),
         );
+        if let Some(hook) = persist::hook() {
+            let weak = Rc::downgrade(&shared);
+            let p = Persist::open(
+                &weak,
+                &hook,
+                options.storage,
+                doc,
+                &shared.doc_id,
+                options.locks,
+            )?;
+            if let Some(p) = p {
+                let _ = shared.persist.set(p);
+            }
+        }
         shared.load();
         Ok(SyncClient { shared })
     }
@@ -788,6 +769,9 @@ impl Drop for SyncClient {
     /// `free()`: says goodbye, then closes the socket, clears the timers and
     /// detaches from the document and the window.
     fn drop(&mut self) {
+        if let Some(p) = self.shared.persist.get() {
+            p.close();
+        }
         if let Ok(mut state) = self.shared.state.try_borrow_mut() {
             state.disconnect(host::now());
             state.tick = None;

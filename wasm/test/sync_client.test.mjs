@@ -194,7 +194,7 @@ test('the resume point is saved in storage and sent on the next session', async 
   await waitFor('acked', () => c.status === 'live' && c.pending === 0);
   doc.insert(3, 'def');
   await waitFor('acked', () => c.pending === 0 && c.serverSeq === 2);
-  assert.equal(saved.get('quire:resume:resume'), '7:2');
+  await waitFor('saved', () => saved.get(`quire:doc:resume:${doc.replicaId}`)?.startsWith('quire1 7:2 0 '));
   c.disconnect();
   // A reload: same document state, a new client reading the same storage.
   const reloaded = Doc.decode(doc.encode(), { replicaId: doc.replicaId });

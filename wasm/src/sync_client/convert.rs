@@ -38,6 +38,9 @@ pub(crate) mod sync_code {
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
     /// Any other error the server reported.
     pub const SERVER: &str = "SERVER";
+    /// The document could not be saved or a stored one read. Not fatal:
+    /// what is in memory stays, and saving is retried at the next change.
+    pub const STORAGE: &str = "STORAGE";
 }
 
 /// Defaults: 0.5 s doubling up to 30 s.
@@ -71,7 +74,10 @@ pub(crate) struct Options {
     pub(crate) token: Option<String>,
     pub(crate) websocket: Option<Function>,
     pub(crate) backoff: Option<Backoff>,
-    pub(crate) storage: Option<Object>,
+    /// undefined (the default storage), null or false (none), or a storage.
+    pub(crate) storage: JsValue,
+    /// A Web Locks implementation (`navigator.locks` by default).
+    pub(crate) locks: JsValue,
     pub(crate) heartbeat_interval_ms: Option<u64>,
     pub(crate) heartbeat_timeout_ms: Option<u64>,
     pub(crate) handshake_timeout_ms: Option<u64>,
@@ -124,7 +130,7 @@ pub(crate) fn options(o: &JsValue) -> Result<Options, Error> {
         _ => return Err(Error::invalid_argument("options.backoff must be an object")),
     };
     let storage = match get(o, "storage")? {
-        s if s.is_undefined() || s.is_null() => None,
+        s if s.is_undefined() || s.is_null() || s == JsValue::FALSE => s,
         s => {
             let callable = |k| get(&s, k).is_ok_and(|f| f.is_function());
             if !(callable("get") && callable("set")) {
@@ -132,7 +138,7 @@ pub(crate) fn options(o: &JsValue) -> Result<Options, Error> {
                     "options.storage must have get(key) and set(key, value) methods",
                 ));
             }
-            Some(s.unchecked_into())
+            s
         }
     };
     Ok(Options {
@@ -140,15 +146,11 @@ pub(crate) fn options(o: &JsValue) -> Result<Options, Error> {
         websocket,
         backoff,
         storage,
+        locks: get(o, "locks")?,
         heartbeat_interval_ms: millis(o, "heartbeatIntervalMs", 1)?,
         heartbeat_timeout_ms: millis(o, "heartbeatTimeoutMs", 1)?,
         handshake_timeout_ms: millis(o, "handshakeTimeoutMs", 1)?,
     })
-}
-
-/// The storage key of a document's resume point.
-pub(crate) fn resume_key(doc_id: &str) -> String {
-    format!("quire:resume:{doc_id}")
 }
 
 /// A resume point as stored: `"<epoch>:<server_seq>"` in decimal.

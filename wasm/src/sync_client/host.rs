@@ -227,11 +227,6 @@ pub(crate) fn describe(e: &JsValue) -> String {
     }
 }
 
-/// Whether `v` is a promise or promise-like.
-pub(crate) fn is_thenable(v: &JsValue) -> bool {
-    v.is_object() && Reflect::get(v, &"then".into()).is_ok_and(|f| f.is_function())
-}
-
 fn call_method(target: &JsValue, name: &str, arg: &JsValue) -> Result<JsValue, JsValue> {
     Reflect::get(target, &name.into())?
         .unchecked_into::<Function>()
@@ -244,13 +239,5 @@ pub(crate) fn settle(v: &JsValue, noop: &Function, done: &JsValue) {
     let settled = call_method(&js_sys::Promise::resolve(v), "catch", noop);
     if let Ok(p) = settled {
         let _ = call_method(&p, "then", done);
-    }
-}
-
-/// Keeps a rejected promise from being reported as unhandled (which ends
-/// Node processes).
-pub(crate) fn ignore_rejection(v: &JsValue, noop: &Function) {
-    if is_thenable(v) {
-        let _ = call_method(&js_sys::Promise::resolve(v), "catch", noop);
     }
 }
