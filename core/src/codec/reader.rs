@@ -75,7 +75,6 @@ impl<'a> Reader<'a> {
     /// ([`DecodeError::VarintOverflow`]) and overlong ones ending in a zero
     /// byte ([`DecodeError::NonCanonicalVarint`]), so each value has exactly
     /// one accepted encoding.
-    #[inline]
     pub(crate) fn varint(&mut self) -> Result<u64, DecodeError> {
         // Most values fit in one or two bytes: no loop, no offset.
         match *self.rest {
@@ -91,7 +90,6 @@ impl<'a> Reader<'a> {
         }
     }
 
-    #[inline(never)]
     fn varint_long(&mut self) -> Result<u64, DecodeError> {
         let (value, len) = self.peek_varint()?;
         self.advance(len);
@@ -122,7 +120,6 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a zigzag-encoded signed varint.
-    #[inline]
     pub(crate) fn varint_signed(&mut self) -> Result<i64, DecodeError> {
         self.varint().map(unzigzag)
     }

@@ -39,7 +39,6 @@ impl Writer {
     }
 
     /// Appends an unsigned LEB128 varint (1 to 10 bytes, always canonical).
-    #[inline]
     pub(crate) fn varint(&mut self, mut value: u64) {
         if value < 0x80 {
             self.buf.push(value as u8);

@@ -94,7 +94,7 @@ impl ById {
         }
         for w in starts.windows(2) {
             if w[1] - w[0] > 1 {
-                sorted[w[0] as usize..w[1] as usize].sort_unstable();
+                sort_small(&mut sorted[w[0] as usize..w[1] as usize]);
             }
         }
         ById {
@@ -116,6 +116,42 @@ impl ById {
         let key = u64::from(agent) << 32 | u64::from(seq);
         let i = lo + self.sorted[lo..hi].partition_point(|&(k, _)| k <= key);
         (i > self.starts[first] as usize).then(|| i - 1)
+    }
+}
+
+/// Sorts a bucket: insertion sort for the usual few entries, heapsort for
+/// crowded (hostile) ones. Smaller in wasm than `sort_unstable`.
+fn sort_small(v: &mut [(u64, u32)]) {
+    if v.len() <= 16 {
+        for i in 1..v.len() {
+            let mut j = i;
+            while j > 0 && v[j - 1] > v[j] {
+                v.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+        return;
+    }
+    let sift = |v: &mut [(u64, u32)], mut root: usize, end: usize| loop {
+        let mut child = 2 * root + 1;
+        if child >= end {
+            break;
+        }
+        if child + 1 < end && v[child] < v[child + 1] {
+            child += 1;
+        }
+        if v[root] >= v[child] {
+            break;
+        }
+        v.swap(root, child);
+        root = child;
+    };
+    for i in (0..v.len() / 2).rev() {
+        sift(v, i, v.len());
+    }
+    for end in (1..v.len()).rev() {
+        v.swap(0, end);
+        sift(v, 0, end);
     }
 }
 
@@ -156,6 +192,14 @@ mod tests {
                 let want = keys.partition_point(|&k| k <= x);
                 prop_assert_eq!(b.count_le(&keys, |&k| k, x), want);
             }
+        }
+
+        #[test]
+        fn sort_small_sorts(mut v in proptest::collection::vec((0u64..50, any::<u32>()), 0..60)) {
+            let mut want = v.clone();
+            want.sort_unstable();
+            super::sort_small(&mut v);
+            prop_assert_eq!(v, want);
         }
 
         #[test]

@@ -336,7 +336,7 @@ impl Doc {
         // Origins are earlier characters, and the order is RGA's.
         check_order(&spans).map_err(invalid)?;
         check_deletes(&by_id, &spans, &doc.logs)?;
-        let arenas = hand_out(&mut spans, &text_buf, visible, doc.replicas.len())?;
+        let arenas = hand_out(&mut spans, text_buf, visible, doc.replicas.len())?;
         doc.rga = Rga::from_parts(arenas, spans, &by_id.sorted);
         doc.max_lamport = max_lamport;
         check_registers(&doc)?;
@@ -364,10 +364,16 @@ fn canonical_log(ops: &[LogOp]) -> Cow<'_, [LogOp]> {
         let LogKind::Delete { reversed, .. } = op.kind else {
             return true;
         };
-        // Delete records hold no heap data: cloning one is a copy.
-        let mergeable = i > 0 && matches!(ops[i - 1].kind, LogKind::Delete { .. }) && {
-            let mut prev = ops[i - 1].clone();
-            merge_deletes(&mut prev, op)
+        let mergeable = match ops.get(i.wrapping_sub(1)) {
+            Some(&LogOp {
+                seq,
+                len,
+                kind: LogKind::Delete { target, reversed },
+            }) => {
+                let kind = LogKind::Delete { target, reversed };
+                merge_deletes(&mut LogOp { seq, len, kind }, op)
+            }
+            _ => false,
         };
         !(reversed && op.len == 1) && !mergeable
     });

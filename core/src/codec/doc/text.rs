@@ -59,14 +59,19 @@ pub(super) fn read_text(r: &mut Reader<'_>) -> Result<String, DecodeError> {
 /// replica's arena; `visible` is the spans' total.
 pub(super) fn hand_out(
     spans: &mut [Span],
-    text: &str,
+    text: String,
     visible: usize,
     agents: usize,
 ) -> Result<Vec<Arena>, DecodeError> {
     let mut arenas: Vec<Arena> = (0..agents).map(|_| Arena::new()).collect();
+    // One writer (common): its arena is the text itself, no copies.
+    let mut shown = spans.iter().filter(|s| !s.deleted);
+    let first = shown.next().map(|s| s.agent);
+    let single = first.filter(|&a| shown.all(|s| s.agent == a));
     let ascii = text.is_ascii();
-    let mut rest = text;
+    let mut rest = text.as_str();
     let mut chars_seen = 0usize;
+    let mut tail = 0;
     for s in spans.iter_mut().filter(|s| !s.deleted) {
         let bytes = if ascii {
             s.len as usize
@@ -81,16 +86,24 @@ pub(super) fn hand_out(
         if bytes > rest.len() {
             return Err(invalid("text shorter than the visible spans"));
         }
-        let (piece, tail) = rest.split_at(bytes);
+        let (piece, after) = rest.split_at(bytes);
         chars_seen += s.len as usize;
         if !ascii {
             s.utf16 = piece.encode_utf16().count() as u32;
         }
-        s.content = arenas[s.agent as usize].push(piece, s.seq, s.len).0;
-        rest = tail;
+        s.content = if single.is_some() {
+            (text.len() - rest.len()) as u32
+        } else {
+            arenas[s.agent as usize].push(piece, s.seq, s.len).0
+        };
+        tail = s.seq + s.len;
+        rest = after;
     }
     if !rest.is_empty() || chars_seen != visible {
         return Err(invalid("text length does not match the visible spans"));
+    }
+    if let Some(a) = single {
+        arenas[a as usize] = Arena::from_text(text, tail);
     }
     Ok(arenas)
 }

@@ -122,6 +122,15 @@ impl Arena {
         }
     }
 
+    /// An arena holding `text`, whose last run ends before `tail`.
+    pub fn from_text(text: String, tail: Seq) -> Self {
+        Self {
+            ascii: text.is_ascii(),
+            text,
+            tail: Some(tail),
+        }
+    }
+
     /// Appends the content of the run `seq..seq + chars`, returning its byte
     /// offset and whether it directly follows the content of `seq - 1`.
     pub fn push(&mut self, s: &str, seq: Seq, chars: u32) -> (u32, bool) {
