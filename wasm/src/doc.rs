@@ -127,7 +127,10 @@ impl Doc {
     fn insert_at(&self, index: usize, text: &str, now: f64) -> Result<(), JsValue> {
         let now = now as u64;
         self.before_local_edit(now);
-        self.with_mut(|d| d.insert_utf16(index, text))?;
+        self.with_mut(|d| match bmp_only(d) && index <= d.len() {
+            true => d.insert(index, text),
+            false => d.insert_utf16(index, text),
+        })?;
         self.uncaptured.set(Some(now));
         self.emit_text("insert", index, || text.encode_utf16().count())
     }
@@ -135,7 +138,12 @@ impl Doc {
     fn delete_at(&self, index: usize, length: usize, now: f64) -> Result<(), JsValue> {
         let now = now as u64;
         self.before_local_edit(now);
-        self.with_mut(|d| d.delete_utf16(index, length))?;
+        self.with_mut(|d| {
+            match bmp_only(d) && index.checked_add(length).is_some_and(|end| end <= d.len()) {
+                true => d.delete(index, length),
+                false => d.delete_utf16(index, length),
+            }
+        })?;
         self.uncaptured.set(Some(now));
         self.emit_text("delete", index, || length)
     }
@@ -513,6 +521,13 @@ impl Doc {
         let off = Closure::<dyn FnMut()>::new(move || unsubscribe(&listeners, &core, id));
         Ok(off.into_js_value())
     }
+}
+
+/// Whether every character of the text is one UTF-16 code unit, so that
+/// UTF-16 and character indexes agree: in-range edits then skip the tree walk
+/// that converts them (out-of-range ones keep the UTF-16 path's errors).
+fn bmp_only(d: &CoreDoc) -> bool {
+    d.len() == d.len_utf16()
 }
 
 fn settings(options: &JsValue) -> Result<(quire_core::ReplicaId, convert::DocSettings), Error> {

@@ -6,7 +6,17 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { Doc, pkgDir, throwsCode } from './helpers.mjs';
+import { Doc, pkgDir, rng, throwsCode } from './helpers.mjs';
+
+/** The message of what `fn` throws. */
+function message(fn) {
+  try {
+    fn();
+  } catch (e) {
+    return e.message;
+  }
+  assert.fail('no throw');
+}
 
 // One code unit, a longer string, an empty one, and a surrogate pair.
 const TEXTS = ['x', 'xy', '', '😀'];
@@ -35,14 +45,6 @@ test('every fast path throws the checked errors and leaves the doc unchanged', (
 
 test('the fast and the checked path give the same messages', () => {
   const doc = new Doc({ replicaId: 1n });
-  const message = (fn) => {
-    try {
-      fn();
-    } catch (e) {
-      return e.message;
-    }
-    assert.fail('no throw');
-  };
   // A non-number length sends delete down the checked path; its index
   // error comes first either way.
   assert.equal(message(() => doc.delete(-1, 1)), message(() => doc.delete(-1, '1')));
@@ -114,4 +116,52 @@ test('require, import and the browser glue all carry the fast path', () => {
   for (const glue of ['node/quire.js', 'web/quire.js']) {
     assert.ok(readFileSync(join(pkgDir, glue), 'utf8').includes(fast), glue);
   }
+});
+
+test('edits match a JS string as the text gains and loses surrogate pairs', () => {
+  // While every character is one code unit the binding skips the UTF-16
+  // conversion; random edits cross that boundary both ways.
+  const next = rng(7);
+  const doc = new Doc({ replicaId: 1n });
+  let model = '';
+  const pieces = ['a', 'é', 'xyz', '😀', 'b😀c', '\n'];
+  for (let step = 0; step < 2000; step++) {
+    const at = Math.floor(next() * (model.length + 1));
+    const splitsPair = (i) => i > 0 && i < model.length && (model.charCodeAt(i) & 0xfc00) === 0xdc00;
+    if (next() < 0.6 || model.length === 0) {
+      const text = pieces[Math.floor(next() * pieces.length)];
+      if (splitsPair(at)) {
+        throwsCode(() => doc.insert(at, text), 'INVALID_INDEX');
+      } else {
+        doc.insert(at, text);
+        model = model.slice(0, at) + text + model.slice(at);
+      }
+    } else {
+      const len = Math.min(Math.floor(next() * 4), model.length - at);
+      if (splitsPair(at) || splitsPair(at + len)) {
+        throwsCode(() => doc.delete(at, len), 'INVALID_INDEX');
+      } else {
+        doc.delete(at, len);
+        model = model.slice(0, at) + model.slice(at + len);
+      }
+    }
+    throwsCode(() => doc.insert(model.length + 1, 'x'), 'INVALID_INDEX');
+    throwsCode(() => doc.delete(model.length, 1), 'INVALID_INDEX');
+    assert.equal(doc.length, model.length);
+  }
+  assert.equal(doc.text(), model);
+});
+
+test('out-of-range edits report the same positions with or without surrogate pairs', () => {
+  // Both four code units long; only the second takes the UTF-16 path.
+  const bmp = new Doc({ replicaId: 1n });
+  bmp.insert(0, 'abcd');
+  const astral = new Doc({ replicaId: 2n });
+  astral.insert(0, 'ab😀');
+  const both = (fn) => assert.equal(message(() => fn(bmp)), message(() => fn(astral)));
+  both((d) => d.insert(5, 'x'));
+  both((d) => d.insert(5, ''));
+  both((d) => d.delete(2, 3));
+  both((d) => d.delete(5, 1));
+  both((d) => d.delete(1, Number.MAX_SAFE_INTEGER));
 });
