@@ -7,7 +7,11 @@ export function launch() {
   return chromium.launch({
     executablePath: chromiumPath,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    // LocalNetworkAccessChecks: a page served from a test's route cache
+    // (tests/persist.test.mjs) is not "local", so its WebSocket to the
+    // loopback relay would be blocked.
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-features=LocalNetworkAccessChecks'],
   });
 }
 

@@ -2,7 +2,6 @@
 // that serves this page.
 import { Doc, SyncClient } from 'quire';
 import { bindTextarea } from './binding.js';
-import { loadDoc, autosave } from './storage.js';
 import { showPresence } from './presence.js';
 
 const $ = (id) => document.getElementById(id);
@@ -22,8 +21,9 @@ $('new-doc').href = `?doc=${crypto.getRandomValues(new Uint32Array(2)).join('').
 // `?idleMs=` shortens the idle threshold (5 minutes by default), for demos
 // and the browser tests.
 const idleAfterMs = Number(params.get('idleMs')) || undefined;
-const { doc } = loadDoc(Doc, docId, idleAfterMs ? { presence: { idleAfterMs } } : {});
-autosave(doc, docId);
+// SyncClient keeps it in IndexedDB and restores it before connecting; the
+// restored content arrives as remote changes, like a peer's edits.
+const doc = new Doc(idleAfterMs ? { presence: { idleAfterMs } } : {});
 window.quireDoc = doc; // for the console and the browser tests
 
 // --- text, title, counter ----------------------------------------------------
@@ -74,7 +74,7 @@ function render({ status: s, pending, serverSeq }) {
   } else if (online.checked) {
     // Give a reconnect a moment before calling the relay unreachable.
     unreachableTimer = setTimeout(() => {
-      banner.textContent = `Cannot reach the relay at ${relay}. Your edits are kept in this tab and will sync when it is back.`;
+      banner.textContent = `Cannot reach the relay at ${relay}. Your edits are kept in this browser and will sync when it is back.`;
       banner.hidden = false;
     }, 3000);
   }
