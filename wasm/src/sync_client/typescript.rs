@@ -27,10 +27,22 @@ export interface SyncClientError extends Error {
   fatal: boolean;
 }
 
-/** Where the resume point is kept between page loads (e.g. over localStorage or IndexedDB). */
+/**
+ * Where a `SyncClient` keeps its document between page loads. Values are
+ * strings, or `Uint8Array`s when `binary` is true; `get` may return either.
+ * Without `delete`, records merged into another are kept.
+ */
 export interface SyncStorage {
-  get(key: string): string | null | undefined | Promise<string | null | undefined>;
-  set(key: string, value: string): void | Promise<void>;
+  binary?: boolean;
+  get(key: string): string | Uint8Array | null | undefined | Promise<string | Uint8Array | null | undefined>;
+  set(key: string, value: string | Uint8Array): void | Promise<void>;
+  delete?(key: string): void | Promise<void>;
+}
+
+/** The part of the Web Locks API (`navigator.locks`) a `SyncClient` uses. */
+export interface SyncLocks {
+  request<T>(name: string, callback: (lock: unknown) => T | Promise<T>): Promise<T>;
+  request<T>(name: string, options: { ifAvailable: true }, callback: (lock: unknown | null) => T | Promise<T>): Promise<T>;
 }
 
 /** Options of `new SyncClient()`. Durations are integer milliseconds. */
@@ -41,8 +53,14 @@ export interface SyncClientOptions {
   WebSocket?: new (url: string) => unknown;
   /** Reconnect delays: random in [0, min(maxMs, initialMs * 2^attempt)]. Default 500 and 30000. */
   backoff?: { initialMs?: number; maxMs?: number };
-  /** Keeps the resume point under the key `quire:resume:${docId}`. */
-  storage?: SyncStorage;
+  /**
+   * Keeps the document and its unsent edits between page loads, restored
+   * before the first connection. Default: IndexedDB in browsers, none in
+   * Node; `null` or `false`: none.
+   */
+  storage?: SyncStorage | null | false;
+  /** Locks that keep two live clients off one stored replica (default `navigator.locks`). */
+  locks?: SyncLocks;
   /** Ping after this long without sending (default 10000). */
   heartbeatIntervalMs?: number;
   /** Reconnect after this long without receiving (default 30000). */
@@ -65,5 +83,6 @@ export type SyncErrorCode =
   | "UNSUPPORTED_VERSION"
   | "BAD_DOCUMENT_ID"
   | "RATE_LIMITED"
-  | "SERVER";
+  | "SERVER"
+  | "STORAGE";
 "#;
