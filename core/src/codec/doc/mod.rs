@@ -375,7 +375,7 @@ fn canonical_log(ops: &[LogOp]) -> Cow<'_, [LogOp]> {
             }
             _ => false,
         };
-        !(reversed && op.len == 1) && !mergeable
+        !(mergeable || (reversed && op.len == 1))
     });
     if is_canonical {
         return Cow::Borrowed(ops);
