@@ -127,7 +127,7 @@ impl Doc {
     fn insert_at(&self, index: usize, text: &str, now: f64) -> Result<(), JsValue> {
         let now = now as u64;
         self.before_local_edit(now);
-        self.with_mut(|d| match bmp_only(d) && index <= d.len() {
+        self.with_mut(|d| match bmp_len(d).is_some_and(|len| index <= len) {
             true => d.insert(index, text),
             false => d.insert_utf16(index, text),
         })?;
@@ -139,7 +139,8 @@ impl Doc {
         let now = now as u64;
         self.before_local_edit(now);
         self.with_mut(|d| {
-            match bmp_only(d) && index.checked_add(length).is_some_and(|end| end <= d.len()) {
+            let end = index.checked_add(length);
+            match bmp_len(d).is_some_and(|len| end.is_some_and(|end| end <= len)) {
                 true => d.delete(index, length),
                 false => d.delete_utf16(index, length),
             }
@@ -523,11 +524,12 @@ impl Doc {
     }
 }
 
-/// Whether every character of the text is one UTF-16 code unit, so that
+/// The text's length if every character is one UTF-16 code unit, so that
 /// UTF-16 and character indexes agree: in-range edits then skip the tree walk
 /// that converts them (out-of-range ones keep the UTF-16 path's errors).
-fn bmp_only(d: &CoreDoc) -> bool {
-    d.len() == d.len_utf16()
+fn bmp_len(d: &CoreDoc) -> Option<usize> {
+    let len = d.len();
+    (len == d.len_utf16()).then_some(len)
 }
 
 fn settings(options: &JsValue) -> Result<(quire_core::ReplicaId, convert::DocSettings), Error> {
