@@ -33,6 +33,19 @@ pub(crate) const CHECKSUM_LEN: usize = 4;
 /// The size of a frame with an empty body.
 pub(crate) const MIN_FRAME_LEN: usize = HEADER_LEN + CHECKSUM_LEN;
 
+/// CRC-32/ISO-HDLC of `bytes` (see the target dependencies in Cargo.toml).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn checksum(bytes: &[u8]) -> u32 {
+    crc32fast::hash(bytes)
+}
+
+/// CRC-32/ISO-HDLC of `bytes` (see the target dependencies in Cargo.toml).
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn checksum(bytes: &[u8]) -> u32 {
+    const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+    CRC.checksum(bytes)
+}
+
 /// Starts a frame of the given kind: a writer holding the header, to which
 /// the body is appended directly. Close it with [`finish`].
 pub(crate) fn begin(kind: u8) -> Writer {
@@ -51,7 +64,7 @@ pub(crate) fn begin_with_capacity(kind: u8, body_len: usize) -> Writer {
 /// Closes a frame started with [`begin`]: appends the checksum of
 /// everything written.
 pub(crate) fn finish(mut w: Writer) -> Vec<u8> {
-    let crc = crc32fast::hash(w.as_slice());
+    let crc = checksum(w.as_slice());
     w.u32_le(crc);
     w.into_inner()
 }
@@ -95,7 +108,7 @@ pub(crate) fn open(bytes: &[u8], expected_kind: u8) -> Result<&[u8], DecodeError
         });
     }
     let stored = u32::from_le_bytes(*stored);
-    let computed = crc32fast::hash(framed);
+    let computed = checksum(framed);
     if stored != computed {
         return Err(DecodeError::ChecksumMismatch { stored, computed });
     }
@@ -110,7 +123,7 @@ mod tests {
     /// Rewrites the checksum after tampering with a frame.
     fn reseal(frame: &mut [u8]) {
         let split = frame.len() - CHECKSUM_LEN;
-        let crc = crc32fast::hash(&frame[..split]);
+        let crc = checksum(&frame[..split]);
         frame[split..].copy_from_slice(&crc.to_le_bytes());
     }
 
@@ -121,14 +134,14 @@ mod tests {
         assert_eq!(frame[4], FORMAT_VERSION);
         assert_eq!(frame[5], KIND_DELTA);
         assert_eq!(&frame[6..8], b"hi");
-        assert_eq!(frame[8..], crc32fast::hash(&frame[..8]).to_le_bytes());
+        assert_eq!(frame[8..], checksum(&frame[..8]).to_le_bytes());
         assert_eq!(frame.len(), MIN_FRAME_LEN + 2);
     }
 
     #[test]
     fn checksum_is_crc32_iso_hdlc() {
         // The standard check value of CRC-32/ISO-HDLC.
-        assert_eq!(crc32fast::hash(b"123456789"), 0xcbf4_3926);
+        assert_eq!(checksum(b"123456789"), 0xcbf4_3926);
     }
 
     #[test]
@@ -191,7 +204,7 @@ mod tests {
         let mut frame = seal(KIND_DOC, b"body");
         let stored = u32::from_le_bytes(frame[10..14].try_into().unwrap());
         frame[7] ^= 0x01;
-        let computed = crc32fast::hash(&frame[..10]);
+        let computed = checksum(&frame[..10]);
         assert_eq!(
             open(&frame, KIND_DOC),
             Err(DecodeError::ChecksumMismatch { stored, computed })
