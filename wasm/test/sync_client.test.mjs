@@ -6,43 +6,17 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WebSocket } from 'ws';
-import { FakeRelay } from './sync_client_relay.mjs';
+import { Doc, SyncClient, fast, scope as baseScope, sleep, waitFor } from './sync_client_support.mjs';
 
-const pkg = process.env.QUIRE_PKG ?? '../pkg/node/index.mjs';
-const { Doc, SyncClient } = await import(pkg);
-
-const fast = { WebSocket, backoff: { initialMs: 10, maxMs: 50 } };
-
-async function waitFor(what, predicate, ms = 3000) {
-  const end = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// Everything a test made, torn down at its end even when it fails.
+// The shared scope, plus a pair of live clients.
 function scope(t) {
-  const clients = [];
+  const s = baseScope(t);
   let relay;
-  t.after(async () => {
-    for (const c of clients) {
-      try { c.free(); } catch { /* freed by the test */ }
-    }
-    if (relay) await relay.stop();
-  });
   return {
+    ...s,
     async relay() {
-      relay = await new FakeRelay(Doc).start();
+      relay = await s.relay();
       return relay;
-    },
-    client(url, docId, doc, options = fast) {
-      const c = new SyncClient(url, docId, doc, options);
-      clients.push(c);
-      return c;
     },
     // Two docs with live clients on one document; `before(ca, cb)` runs
     // before they connect.

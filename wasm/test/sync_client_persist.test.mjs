@@ -2,22 +2,7 @@
 // connecting, one replica per live client (Web Locks), unreadable records.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WebSocket } from 'ws';
-import { FakeRelay } from './sync_client_relay.mjs';
-
-const pkg = process.env.QUIRE_PKG ?? '../pkg/node/index.mjs';
-const { Doc, SyncClient } = await import(pkg);
-
-const fast = { WebSocket, backoff: { initialMs: 10, maxMs: 50 } };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what, predicate, ms = 3000) {
-  const end = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+import { Doc, scope, sleep, waitFor } from './sync_client_support.mjs';
 
 // A Map-backed storage: strings only (like localStorage), or binary.
 function memoryStorage({ binary = false, async = false } = {}) {
@@ -51,28 +36,6 @@ function fakeLocks() {
       } finally {
         held.delete(name);
       }
-    },
-  };
-}
-
-function scope(t) {
-  const clients = [];
-  let relay;
-  t.after(async () => {
-    for (const c of clients) {
-      try { c.free(); } catch { /* freed by the test */ }
-    }
-    if (relay) await relay.stop();
-  });
-  return {
-    async relay() {
-      relay = await new FakeRelay(Doc).start();
-      return relay;
-    },
-    client(url, docId, doc, options) {
-      const c = new SyncClient(url, docId, doc, { ...fast, ...options });
-      clients.push(c);
-      return c;
     },
   };
 }

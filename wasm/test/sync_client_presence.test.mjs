@@ -3,22 +3,8 @@
 // latest ones to a joining client and a "left" entry when a socket closes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WebSocket } from 'ws';
 import { FakeRelay, TAG } from './sync_client_relay.mjs';
-
-const pkg = process.env.QUIRE_PKG ?? '../pkg/node/index.mjs';
-const { Doc, SyncClient } = await import(pkg);
-
-const fast = { WebSocket, backoff: { initialMs: 10, maxMs: 50 } };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what, predicate, ms = 3000) {
-  const end = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+import { Doc, scope as baseScope, sleep, waitFor } from './sync_client_support.mjs';
 
 const varint = (n) => {
   const out = [];
@@ -74,22 +60,17 @@ class PresenceRelay extends FakeRelay {
   }
 }
 
+// The shared scope on a PresenceRelay, one document, and a pair of clients.
 function scope(t) {
-  const clients = [];
+  const s = baseScope(t, PresenceRelay);
   let relay;
-  t.after(async () => {
-    for (const c of clients) c.free();
-    if (relay) await relay.stop();
-  });
   return {
     async relay() {
-      relay = await new PresenceRelay(Doc).start();
+      relay = await s.relay();
       return relay;
     },
-    client(doc, options = fast) {
-      const c = new SyncClient(relay.url, 'room', doc, options);
-      clients.push(c);
-      return c;
+    client(doc, options) {
+      return s.client(relay.url, 'room', doc, options);
     },
     // Docs 11 and 22 with clients; `before(a, b)` runs before they connect.
     async pair(options = {}, before = () => {}) {
