@@ -127,10 +127,7 @@ impl Doc {
     fn insert_at(&self, index: usize, text: &str, now: f64) -> Result<(), JsValue> {
         let now = now as u64;
         self.before_local_edit(now);
-        self.with_mut(|d| match bmp_len(d).is_some_and(|len| index <= len) {
-            true => d.insert(index, text),
-            false => d.insert_utf16(index, text),
-        })?;
+        self.with_mut(|d| d.insert_utf16(index, text))?;
         self.uncaptured.set(Some(now));
         self.emit_text("insert", index, || text.encode_utf16().count())
     }
@@ -138,13 +135,7 @@ impl Doc {
     fn delete_at(&self, index: usize, length: usize, now: f64) -> Result<(), JsValue> {
         let now = now as u64;
         self.before_local_edit(now);
-        self.with_mut(|d| {
-            let end = index.checked_add(length);
-            match bmp_len(d).is_some_and(|len| end.is_some_and(|end| end <= len)) {
-                true => d.delete(index, length),
-                false => d.delete_utf16(index, length),
-            }
-        })?;
+        self.with_mut(|d| d.delete_utf16(index, length))?;
         self.uncaptured.set(Some(now));
         self.emit_text("delete", index, || length)
     }
@@ -522,14 +513,6 @@ impl Doc {
         let off = Closure::<dyn FnMut()>::new(move || unsubscribe(&listeners, &core, id));
         Ok(off.into_js_value())
     }
-}
-
-/// The text's length if every character is one UTF-16 code unit, so that
-/// UTF-16 and character indexes agree: in-range edits then skip the tree walk
-/// that converts them (out-of-range ones keep the UTF-16 path's errors).
-fn bmp_len(d: &CoreDoc) -> Option<usize> {
-    let len = d.len();
-    (len == d.len_utf16()).then_some(len)
 }
 
 fn settings(options: &JsValue) -> Result<(quire_core::ReplicaId, convert::DocSettings), Error> {

@@ -352,6 +352,10 @@ impl Rga {
         if pos > len {
             return Err(EditError::OutOfBounds { index: pos, len });
         }
+        if len == self.len_chars() {
+            // Every character is one code unit (typical text): no walk.
+            return Ok(pos);
+        }
         let (leaf, start) = self.tree.find(pos, true);
         let mut p = pos - start.utf16;
         let mut chars = start.chars;
