@@ -5,7 +5,7 @@
 
 use super::apply::{ApplyOutcome, Change};
 use super::Doc;
-use crate::codec::envelope::{KIND_DELTA, KIND_DOC};
+use crate::codec::envelope::KIND_DOC;
 use crate::codec::DecodeError;
 use crate::crdt::lww::Stamp;
 use crate::delta::Delta;
@@ -20,15 +20,7 @@ impl Doc {
         match Delta::decode(bytes) {
             Ok(delta) => self.apply(&delta),
             Err(DecodeError::WrongKind { found, .. }) if found == KIND_DOC => {
-                let other = Doc::decode(bytes, self.replica).map_err(|e| match e {
-                    // Name the kinds this call accepts, not just the delta.
-                    DecodeError::WrongKind { found, .. } => DecodeError::WrongKind {
-                        found,
-                        expected: KIND_DELTA,
-                    },
-                    e => e,
-                })?;
-                self.merge_owned(other)
+                self.merge_owned(Doc::decode(bytes, self.replica)?)
             }
             Err(e) => Err(e.into()),
         }
