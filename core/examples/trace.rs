@@ -35,8 +35,9 @@ use cap::Cap;
 use quire_core::{Doc, ReplicaId, VersionVector};
 use serde::Serialize;
 use std::alloc::System;
+use std::io::{Read, Write};
 use std::path::Path;
-use std::process::ExitCode;
+use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
 /// Counts live heap bytes (no limit), for `memory_bytes`.
@@ -61,6 +62,7 @@ struct Report {
     decode_ms: f64,
     merge_ms: f64,
     delta_bytes: usize,
+    decode_peak_bytes: usize,
     memory_bytes: usize,
     heap_bytes: usize,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -95,6 +97,9 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     };
+    if path == "--decode-peak" {
+        return decode_peak();
+    }
     let trace = match trace::load(Path::new(&path)) {
         Ok(t) => t,
         Err(e) => {
@@ -178,6 +183,14 @@ fn run(trace: &trace::Trace) -> Result<Report, trace::TraceError> {
         Err(e) => errors.push(format!("Doc::decode of Doc::encode failed: {e}")),
     }
 
+    let decode_peak_bytes = match child_decode_peak(&bytes) {
+        Ok(peak) => peak,
+        Err(e) => {
+            errors.push(format!("decode peak: {e}"));
+            0
+        }
+    };
+
     let delta = doc.delta_since(&VersionVector::new());
     let delta_bytes = delta.encode().len();
     let (merge_ms, merged) = measure(|| {
@@ -211,10 +224,57 @@ fn run(trace: &trace::Trace) -> Result<Report, trace::TraceError> {
         decode_ms,
         merge_ms,
         delta_bytes,
+        decode_peak_bytes,
         memory_bytes,
         heap_bytes,
         errors,
     })
+}
+
+/// `trace --decode-peak`: decodes the document on stdin, reads its text and
+/// prints the most heap live at once meanwhile, beyond what was live before.
+fn decode_peak() -> ExitCode {
+    let mut bytes = Vec::new();
+    if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
+        eprintln!("error: cannot read stdin: {e}");
+        return ExitCode::from(2);
+    }
+    bytes.shrink_to_fit();
+    let before = ALLOC.allocated();
+    match Doc::decode(&bytes, ReplicaId(u64::MAX)).map(|d| (d.text(), d)) {
+        Ok(done) => {
+            println!("{}", ALLOC.max_allocated().saturating_sub(before));
+            drop(done);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Runs `trace --decode-peak` on `bytes` in a child process.
+fn child_decode_peak(bytes: &[u8]) -> Result<usize, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut child = Command::new(exe)
+        .arg("--decode-peak")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let written = child.stdin.take().map(|mut s| s.write_all(bytes));
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    if let Some(Err(e)) = written {
+        return Err(e.to_string());
+    }
+    if !out.status.success() {
+        return Err(format!("child exited with {}", out.status));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.trim()
+        .parse()
+        .map_err(|_| format!("unexpected output {text:?}"))
 }
 
 /// Index (in chars) of the first character where `a` and `b` differ.
