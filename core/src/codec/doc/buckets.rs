@@ -4,6 +4,7 @@
 //! cannot make it large, and a crowded bucket only costs a binary search.
 
 use crate::crdt::rga::span::{Agent, Span};
+use crate::crdt::rga::BulkSpans;
 use crate::ids::Seq;
 
 pub(super) struct Buckets {
@@ -49,10 +50,11 @@ impl Buckets {
     }
 }
 
-/// Every span by id: `(agent << 32 | seq, span index)` sorted, with
-/// buckets of `1 << shift` sequence numbers per replica for lookups.
+/// Every span by id: `(seq, span index)` sorted by agent, then seq, with
+/// buckets of `1 << shift` sequence numbers per replica for lookups. A
+/// bucket holds one replica's spans only, so the agent need not be stored.
 pub(super) struct ById {
-    pub sorted: Vec<(u64, u32)>,
+    pub sorted: Vec<(Seq, u32)>,
     shift: u32,
     /// Per replica, its first bucket; one more entry for the end.
     base: Vec<usize>,
@@ -64,7 +66,7 @@ impl ById {
     /// Sorts `spans`, whose ids must be below `next[agent]`: a counting
     /// sort by bucket, then a sort inside each crowded bucket. Valid spans
     /// do not overlap, so buckets hold about one span each.
-    pub fn new(spans: &[Span], next: &[Seq]) -> Self {
+    pub fn new(spans: &BulkSpans, next: &[Seq]) -> Self {
         let total: u64 = next.iter().map(|&e| u64::from(e)).sum();
         let mut shift = 0;
         while total >> shift > 2 * spans.len() as u64 {
@@ -79,19 +81,22 @@ impl ById {
         base.push(buckets);
         let bucket = |s: &Span| base[s.agent as usize] + (u64::from(s.seq) >> shift) as usize;
         let mut starts = vec![0u32; buckets + 1];
-        for s in spans {
+        for s in spans.chunks().flatten() {
             starts[bucket(s) + 1] += 1;
         }
         for b in 1..starts.len() {
             starts[b] += starts[b - 1];
         }
-        let mut at = starts.clone();
-        let mut sorted = vec![(0u64, 0u32); spans.len()];
-        for (i, s) in spans.iter().enumerate() {
-            let slot = &mut at[bucket(s)];
-            sorted[*slot as usize] = (u64::from(s.agent) << 32 | u64::from(s.seq), i as u32);
+        // Each bucket's start moves to its end as it fills, so `starts`
+        // ends up one bucket ahead; shifting it back needs no second table.
+        let mut sorted = vec![(0, 0); spans.len()];
+        for (i, s) in (0..).zip(spans.chunks().flatten()) {
+            let slot = &mut starts[bucket(s)];
+            sorted[*slot as usize] = (s.seq, i);
             *slot += 1;
         }
+        starts.copy_within(..buckets, 1);
+        starts[0] = 0;
         for w in starts.windows(2) {
             if w[1] - w[0] > 1 {
                 sort_small(&mut sorted[w[0] as usize..w[1] as usize]);
@@ -105,6 +110,12 @@ impl ById {
         }
     }
 
+    /// The entries of `agent`'s spans, by seq.
+    pub fn of_agent(&self, agent: usize) -> &[(Seq, u32)] {
+        let (first, end) = (self.base[agent], self.base[agent + 1]);
+        &self.sorted[self.starts[first] as usize..self.starts[end] as usize]
+    }
+
     /// The index in `sorted` of the last span of `agent` starting at or
     /// before `seq`, if any.
     #[inline]
@@ -113,15 +124,14 @@ impl ById {
         let (first, end) = (*self.base.get(a)?, *self.base.get(a + 1)?);
         let b = (first + (u64::from(seq) >> self.shift) as usize).min(end - 1);
         let (lo, hi) = (self.starts[b] as usize, self.starts[b + 1] as usize);
-        let key = u64::from(agent) << 32 | u64::from(seq);
-        let i = lo + self.sorted[lo..hi].partition_point(|&(k, _)| k <= key);
+        let i = lo + self.sorted[lo..hi].partition_point(|&(k, _)| k <= seq);
         (i > self.starts[first] as usize).then(|| i - 1)
     }
 }
 
 /// Sorts a bucket: insertion sort for the usual few entries, heapsort for
 /// crowded (hostile) ones. Smaller in wasm than `sort_unstable`.
-fn sort_small(v: &mut [(u64, u32)]) {
+fn sort_small(v: &mut [(Seq, u32)]) {
     if v.len() <= 16 {
         for i in 1..v.len() {
             let mut j = i;
@@ -132,7 +142,7 @@ fn sort_small(v: &mut [(u64, u32)]) {
         }
         return;
     }
-    let sift = |v: &mut [(u64, u32)], mut root: usize, end: usize| loop {
+    let sift = |v: &mut [(Seq, u32)], mut root: usize, end: usize| loop {
         let mut child = 2 * root + 1;
         if child >= end {
             break;
@@ -160,6 +170,7 @@ mod tests {
     use super::{Buckets, ById};
     use crate::crdt::rga::span::ItemId;
     use crate::crdt::rga::span::{Span, NO_CONTENT, ROOT_AGENT};
+    use crate::crdt::rga::BulkSpans;
     use proptest::prelude::*;
 
     fn span(agent: u32, seq: u32) -> Span {
@@ -195,7 +206,7 @@ mod tests {
         }
 
         #[test]
-        fn sort_small_sorts(mut v in proptest::collection::vec((0u64..50, any::<u32>()), 0..60)) {
+        fn sort_small_sorts(mut v in proptest::collection::vec((0u32..50, any::<u32>()), 0..60)) {
             let mut want = v.clone();
             want.sort_unstable();
             super::sort_small(&mut v);
@@ -217,21 +228,25 @@ mod tests {
             picks in proptest::collection::vec((0usize..4, any::<u32>()), 0..60),
             queries in proptest::collection::vec((0u32..5, 0u32..320), 1..30),
         ) {
-            let spans: Vec<Span> = picks
-                .iter()
-                .map(|&(a, s)| {
-                    let a = a % next.len();
-                    span(a as u32, s % next[a])
-                })
-                .collect();
+            let mut spans = BulkSpans::with_capacity(picks.len());
+            for &(a, s) in &picks {
+                let a = a % next.len();
+                spans.push(span(a as u32, s % next[a]));
+            }
             let by_id = ById::new(&spans, &next);
             let mut want: Vec<(u64, u32)> = spans
-                .iter()
+                .chunks()
+                .flatten()
                 .enumerate()
                 .map(|(i, s)| (u64::from(s.agent) << 32 | u64::from(s.seq), i as u32))
                 .collect();
             want.sort_unstable();
-            prop_assert_eq!(&by_id.sorted, &want);
+            let sorted: Vec<(u64, u32)> = by_id
+                .sorted
+                .iter()
+                .map(|&(seq, i)| (u64::from(spans[i as usize].agent) << 32 | u64::from(seq), i))
+                .collect();
+            prop_assert_eq!(&sorted, &want);
             for (a, seq) in queries {
                 let key = u64::from(a) << 32 | u64::from(seq);
                 let i = want.partition_point(|&(k, _)| k <= key);

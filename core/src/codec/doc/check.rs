@@ -6,6 +6,7 @@ use crate::codec::DecodeError;
 use crate::crdt::lww::Stamp;
 use crate::crdt::pncounter::PNCounter;
 use crate::crdt::rga::span::{Agent, Span};
+use crate::crdt::rga::BulkSpans;
 use crate::doc::{AgentLog, LogKind};
 use crate::ids::Seq;
 use crate::Doc;
@@ -54,28 +55,24 @@ pub(super) fn check_registers(doc: &Doc) -> Result<(), DecodeError> {
 /// Every sequence number of every replica is used exactly once, by a span
 /// or by a history record.
 pub(super) fn check_coverage(
-    by_id: &[(u64, u32)],
-    spans: &[Span],
+    by_id: &ById,
+    spans: &BulkSpans,
     logs: &[AgentLog],
     next: &[Seq],
 ) -> Result<(), DecodeError> {
-    let mut i = 0;
     for (a, &end) in next.iter().enumerate() {
+        let mine = by_id.of_agent(a);
         let ops = &logs[a].ops;
-        let mut j = 0;
+        let (mut i, mut j) = (0, 0);
         let mut at: Seq = 0;
         loop {
-            let span = by_id
-                .get(i)
-                .map(|&(_, k)| &spans[k as usize])
-                .filter(|s| s.agent as usize == a);
-            if let Some(s) = span.filter(|s| s.seq == at) {
-                at += s.len;
+            if let Some(&(_, k)) = mine.get(i).filter(|&&(seq, _)| seq == at) {
+                at += spans[k as usize].len;
                 i += 1;
             } else if let Some(op) = ops.get(j).filter(|op| op.seq == at) {
                 at += op.len;
                 j += 1;
-            } else if span.is_some() || j < ops.len() || at != end {
+            } else if i < mine.len() || j < ops.len() || at != end {
                 return Err(invalid("history has gaps or overlaps"));
             } else {
                 break;
@@ -88,7 +85,7 @@ pub(super) fn check_coverage(
 /// Every delete target is a character, and a deleted one.
 pub(super) fn check_deletes(
     by_id: &ById,
-    spans: &[Span],
+    spans: &BulkSpans,
     logs: &[AgentLog],
 ) -> Result<(), DecodeError> {
     let find = |agent: Agent, seq: Seq| -> Option<&Span> {

@@ -327,17 +327,22 @@ impl Doc {
             visible,
             max_lamport,
         } = read_spans(&mut r, &counts, &next)?;
+        drop(counts);
         let text_buf = read_text(&mut r)?;
         r.finish()?;
         // Every span by id, sorted: for the coverage check, the target
         // checks and the id index.
         let by_id = ById::new(&spans, &next);
-        check_coverage(&by_id.sorted, &spans, &doc.logs, &next)?;
+        check_coverage(&by_id, &spans, &doc.logs, &next)?;
         // Origins are earlier characters, and the order is RGA's.
         check_order(&spans).map_err(invalid)?;
         check_deletes(&by_id, &spans, &doc.logs)?;
         let arenas = hand_out(&mut spans, text_buf, visible, doc.replicas.len())?;
-        doc.rga = Rga::from_parts(arenas, spans, &by_id.sorted);
+        let mut by_agent = Vec::with_capacity(n);
+        for a in 0..n {
+            by_agent.push(by_id.of_agent(a));
+        }
+        doc.rga = Rga::from_parts(arenas, spans, &by_agent);
         doc.max_lamport = max_lamport;
         check_registers(&doc)?;
         Ok(doc)

@@ -7,6 +7,7 @@ use crate::codec::reader::Reader;
 use crate::codec::writer::Writer;
 use crate::codec::DecodeError;
 use crate::crdt::rga::span::{Agent, ItemId, Span, NO_CONTENT, ROOT_AGENT};
+use crate::crdt::rga::BulkSpans;
 use crate::doc::LogOp;
 use crate::ids::{Seq, MAX_LAMPORT, MAX_SEQ};
 
@@ -141,7 +142,7 @@ impl<'a> SpanWriter<'a> {
 
 /// The spans as read, before any cross-check.
 pub(super) struct ReadSpans {
-    pub spans: Vec<Span>,
+    pub spans: BulkSpans,
     /// Characters not deleted.
     pub visible: usize,
     pub max_lamport: u64,
@@ -162,11 +163,12 @@ pub(super) fn read_spans(
         }
     };
     let count = r.len("spans", usize::MAX)?;
-    let mut spans: Vec<Span> = Vec::with_capacity(count);
+    let mut spans = BulkSpans::with_capacity(count);
     let mut last_end = vec![0u64; n];
     let mut last_d = vec![0i64; n];
     let mut visible: usize = 0;
     let mut max_lamport = 0;
+    let mut prev: Option<Span> = None;
     for _ in 0..count {
         let header = r.varint()?;
         let len = header >> SPAN_FLAG_BITS;
@@ -174,8 +176,7 @@ pub(super) fn read_spans(
             return Err(invalid("span length"));
         }
         let deleted = header & SPAN_DELETED != 0;
-        let prev = spans.last();
-        let before = prev.map_or(START, Span::last_id);
+        let before = prev.as_ref().map_or(START, Span::last_id);
         let mode = (header >> SPAN_MODE_SHIFT) & 3;
         let (a, seq, lamport, origin, base) = if mode == MODE_CONTINUES {
             let p = prev.ok_or(invalid("first span continues nothing"))?;
@@ -240,7 +241,7 @@ pub(super) fn read_spans(
         if !deleted {
             visible += len as usize;
         }
-        spans.push(Span {
+        let span = Span {
             agent: a,
             seq: seq as Seq,
             len: len as u32,
@@ -249,7 +250,9 @@ pub(super) fn read_spans(
             origin,
             content: NO_CONTENT,
             deleted,
-        });
+        };
+        spans.push(span);
+        prev = Some(span);
     }
     Ok(ReadSpans {
         spans,

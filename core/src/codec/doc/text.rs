@@ -5,8 +5,7 @@ use super::invalid;
 use crate::codec::reader::Reader;
 use crate::codec::writer::Writer;
 use crate::codec::DecodeError;
-use crate::crdt::rga::span::Span;
-use crate::crdt::rga::Arena;
+use crate::crdt::rga::{Arena, BulkSpans};
 
 /// Text section modes.
 const TEXT_RAW: u64 = 0;
@@ -58,46 +57,54 @@ pub(super) fn read_text(r: &mut Reader<'_>) -> Result<String, DecodeError> {
 /// Hands each visible span its characters of `text`, in order, into its
 /// replica's arena; `visible` is the spans' total.
 pub(super) fn hand_out(
-    spans: &mut [Span],
+    spans: &mut BulkSpans,
     text: String,
     visible: usize,
     agents: usize,
 ) -> Result<Vec<Arena>, DecodeError> {
     let mut arenas: Vec<Arena> = (0..agents).map(|_| Arena::new()).collect();
     // One writer (common): its arena is the text itself, no copies.
-    let mut shown = spans.iter().filter(|s| !s.deleted);
-    let first = shown.next().map(|s| s.agent);
-    let single = first.filter(|&a| shown.all(|s| s.agent == a));
+    let mut first = None;
+    let mut single = true;
+    for s in spans.chunks().flatten().filter(|s| !s.deleted) {
+        single &= *first.get_or_insert(s.agent) == s.agent;
+    }
+    let single = first.filter(|_| single);
     let ascii = text.is_ascii();
     let mut rest = text.as_str();
     let mut chars_seen = 0usize;
     let mut tail = 0;
-    for s in spans.iter_mut().filter(|s| !s.deleted) {
-        let bytes = if ascii {
-            s.len as usize
-        } else {
-            let mut ends = rest
-                .char_indices()
-                .map(|(i, _)| i)
-                .chain(core::iter::once(rest.len()));
-            ends.nth(s.len as usize)
-                .ok_or(invalid("text shorter than the visible spans"))?
-        };
-        if bytes > rest.len() {
-            return Err(invalid("text shorter than the visible spans"));
+    for chunk in spans.chunks_mut() {
+        for s in chunk.iter_mut() {
+            if s.deleted {
+                continue;
+            }
+            let bytes = if ascii {
+                s.len as usize
+            } else {
+                let mut ends = rest
+                    .char_indices()
+                    .map(|(i, _)| i)
+                    .chain(core::iter::once(rest.len()));
+                ends.nth(s.len as usize)
+                    .ok_or(invalid("text shorter than the visible spans"))?
+            };
+            if bytes > rest.len() {
+                return Err(invalid("text shorter than the visible spans"));
+            }
+            let (piece, after) = rest.split_at(bytes);
+            chars_seen += s.len as usize;
+            if !ascii {
+                s.utf16 = piece.encode_utf16().count() as u32;
+            }
+            s.content = if single.is_some() {
+                (text.len() - rest.len()) as u32
+            } else {
+                arenas[s.agent as usize].push(piece, s.seq, s.len).0
+            };
+            tail = s.seq + s.len;
+            rest = after;
         }
-        let (piece, after) = rest.split_at(bytes);
-        chars_seen += s.len as usize;
-        if !ascii {
-            s.utf16 = piece.encode_utf16().count() as u32;
-        }
-        s.content = if single.is_some() {
-            (text.len() - rest.len()) as u32
-        } else {
-            arenas[s.agent as usize].push(piece, s.seq, s.len).0
-        };
-        tail = s.seq + s.len;
-        rest = after;
     }
     if !rest.is_empty() || chars_seen != visible {
         return Err(invalid("text length does not match the visible spans"));

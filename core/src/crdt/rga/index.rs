@@ -3,6 +3,7 @@
 //! runs until the next entry. Entries change only when spans are created
 //! or move to another leaf, never per keystroke.
 
+use super::bulk::BulkSpans;
 use super::span::Agent;
 use crate::ids::Seq;
 use std::collections::BTreeMap;
@@ -127,25 +128,24 @@ impl IdIndex {
         self.tail[agent as usize] = map.last_key_value().map_or(NONE, |(_, &l)| l);
     }
 
-    /// Builds from `(agent, start, leaf)` sorted by `(agent, start)`.
-    pub fn from_sorted(agents: usize, ranges: impl Iterator<Item = (Agent, Seq, u32)>) -> Self {
-        let mut maps: Vec<BTreeMap<Seq, u32>> = Vec::with_capacity(agents);
-        maps.resize_with(agents, BTreeMap::new);
-        let mut last: Option<(Agent, u32)> = None;
-        let mut entries: Vec<Vec<(Seq, u32)>> = vec![Vec::new(); agents];
-        for (agent, seq, leaf) in ranges {
-            // Consecutive ranges in the same leaf share one entry.
-            if last != Some((agent, leaf)) {
-                entries[agent as usize].push((seq, leaf));
-                last = Some((agent, leaf));
+    /// Builds from, per agent, `(start, span index)` sorted by start; span
+    /// `i` is in leaf [`BulkSpans::leaf_of`]`(i)`.
+    pub fn from_sorted(agents: usize, by_agent: &[&[(Seq, u32)]]) -> Self {
+        let mut maps = Vec::with_capacity(agents);
+        let mut tail = Vec::with_capacity(agents);
+        for a in 0..agents {
+            let mut last = NONE;
+            let mut entries = Vec::new();
+            for &(seq, i) in by_agent.get(a).copied().unwrap_or_default() {
+                // Consecutive ranges in the same leaf share one entry.
+                let leaf = BulkSpans::leaf_of(i as usize);
+                if leaf != last {
+                    entries.push((seq, leaf));
+                    last = leaf;
+                }
             }
-        }
-        let tail = entries
-            .iter()
-            .map(|e| e.last().map_or(NONE, |&(_, l)| l))
-            .collect();
-        for (map, e) in maps.iter_mut().zip(entries) {
-            *map = e.into_iter().collect();
+            maps.push(entries.into_iter().collect());
+            tail.push(last);
         }
         IdIndex {
             maps,

@@ -12,6 +12,7 @@
 //! concurrent only meet when they really are at the same place.
 
 pub(crate) mod anchor;
+mod bulk;
 mod index;
 pub(crate) mod order;
 pub(crate) mod span;
@@ -19,6 +20,7 @@ mod tree;
 
 use crate::error::EditError;
 use crate::ids::{ReplicaId, Seq};
+pub(crate) use bulk::BulkSpans;
 use index::IdIndex;
 pub(crate) use span::Arena;
 use span::{split_span, Agent, ItemId, Span, NO_CONTENT, ROOT_AGENT};
@@ -147,24 +149,12 @@ impl Rga {
     }
 
     /// Rebuilds from spans in document order whose content is already in
-    /// `arenas`, with `by_id`: `(agent << 32 | seq, span index)` sorted
+    /// `arenas`, with `by_agent`: per agent, `(seq, span index)` sorted
     /// (decode).
-    pub fn from_parts(arenas: Vec<Arena>, spans: Vec<Span>, by_id: &[(u64, u32)]) -> Self {
-        let agents = arenas.len();
-        let tree = Tree::from_spans(spans);
-        let index = IdIndex::from_sorted(
-            agents,
-            by_id.iter().map(|&(key, i)| {
-                (
-                    (key >> 32) as Agent,
-                    key as Seq,
-                    Tree::bulk_leaf_of(i as usize),
-                )
-            }),
-        );
+    pub fn from_parts(arenas: Vec<Arena>, spans: BulkSpans, by_agent: &[&[(Seq, u32)]]) -> Self {
         Rga {
-            tree,
-            index,
+            index: IdIndex::from_sorted(arenas.len(), by_agent),
+            tree: Tree::from_bulk(spans),
             arenas,
             cursor: None,
             finger: NO_FINGER,

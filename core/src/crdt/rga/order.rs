@@ -7,56 +7,75 @@
 //! still) after its origin. So a stack of the path from the start to the
 //! last character checks the whole text in one pass.
 
-use super::span::{Agent, Span, ROOT_AGENT};
+use super::bulk::BulkSpans;
+use super::span::{Agent, ROOT_AGENT};
 use crate::ids::Seq;
 
 /// Why a span sequence is not in RGA order.
 pub(crate) type OrderError = &'static str;
 
-/// Ordering key of the character at `offset` of `s`. Agents must be
-/// numbered in replica-id order (as decode numbers them).
-#[inline]
-fn key(s: &Span, offset: u32) -> (u64, Agent, Seq) {
-    (s.lamport + u64::from(offset), s.agent, s.seq + offset)
+/// A span on the path, and how many of its characters are on it.
+struct OnPath {
+    agent: Agent,
+    seq: Seq,
+    lamport: u64,
+    len: u32,
+}
+
+impl OnPath {
+    /// Ordering key of the character at `offset`. Agents must be numbered
+    /// in replica-id order (as decode numbers them).
+    #[inline]
+    fn key(&self, offset: u32) -> (u64, Agent, Seq) {
+        (
+            self.lamport + u64::from(offset),
+            self.agent,
+            self.seq + offset,
+        )
+    }
 }
 
 /// Checks that `spans` (document order) are in RGA order, and that every
 /// origin is an earlier character with a lower Lamport timestamp.
-pub(crate) fn check_order(spans: &[Span]) -> Result<(), OrderError> {
-    // The path from the start to the last character: spans and how many of
-    // their characters are on it. Each entry's first character is a child
-    // of the last character of the entry below.
-    let mut path: Vec<(u32, u32)> = Vec::new();
-    for (i, x) in spans.iter().enumerate() {
+pub(crate) fn check_order(spans: &BulkSpans) -> Result<(), OrderError> {
+    // The path from the start to the last character. Each entry's first
+    // character is a child of the last character of the entry below.
+    let mut path: Vec<OnPath> = Vec::new();
+    for x in spans.chunks().flatten() {
         let o = x.origin;
         // The sibling visited last under `o`, if any.
         let mut prev = None;
         loop {
-            let Some(&mut (top, ref mut on_path)) = path.last_mut() else {
+            let Some(s) = path.last_mut() else {
                 if o.agent == ROOT_AGENT {
                     break;
                 }
                 return Err("span origin is not an earlier character");
             };
-            let s = &spans[top as usize];
-            if o.agent == s.agent && o.seq >= s.seq && o.seq - s.seq < *on_path {
+            if o.agent == s.agent && o.seq >= s.seq && o.seq - s.seq < s.len {
                 let k = o.seq - s.seq;
                 if s.lamport + u64::from(k) >= x.lamport {
                     return Err("span Lamport not above its origin's");
                 }
-                if k + 1 < *on_path {
-                    prev = Some(key(s, k + 1));
-                    *on_path = k + 1;
+                if k + 1 < s.len {
+                    prev = Some(s.key(k + 1));
+                    s.len = k + 1;
                 }
                 break;
             }
-            prev = Some(key(s, 0));
+            prev = Some(s.key(0));
             path.pop();
         }
-        if prev.is_some_and(|p| p < key(x, 0)) {
+        let new = OnPath {
+            agent: x.agent,
+            seq: x.seq,
+            lamport: x.lamport,
+            len: x.len,
+        };
+        if prev.is_some_and(|p| p < new.key(0)) {
             return Err("spans out of RGA order");
         }
-        path.push((i as u32, x.len));
+        path.push(new);
     }
     Ok(())
 }

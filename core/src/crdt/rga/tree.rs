@@ -2,6 +2,7 @@
 //! characters and in UTF-16 code units). Nodes live in arenas and refer to
 //! each other by index; leaves are linked for fast scans.
 
+use super::bulk::BulkSpans;
 use super::span::Span;
 
 /// Spans per leaf at most.
@@ -11,7 +12,7 @@ const LEAF_SLACK: usize = 4;
 /// Children per internal node at most.
 const NODE_CAP: usize = 16;
 /// Spans per leaf when building in bulk: room to grow without splitting.
-const BULK_FILL: usize = LEAF_CAP * 3 / 4;
+pub(super) const BULK_FILL: usize = LEAF_CAP * 3 / 4;
 /// Null index.
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -87,6 +88,19 @@ pub(crate) struct Tree {
     height: u32,
 }
 
+impl Leaf {
+    /// A leaf of `spans`, not linked yet.
+    pub fn new(spans: Vec<Span>) -> Self {
+        Leaf {
+            spans,
+            parent: NONE,
+            prev: NONE,
+            next: NONE,
+            counts: Counts::default(),
+        }
+    }
+}
+
 impl Default for Tree {
     fn default() -> Self {
         Self::new()
@@ -95,45 +109,26 @@ impl Default for Tree {
 
 impl Tree {
     pub fn new() -> Self {
-        let leaf = Leaf {
-            spans: Vec::new(),
-            parent: NONE,
-            prev: NONE,
-            next: NONE,
-            counts: Counts::default(),
-        };
         Tree {
-            leaves: vec![leaf],
+            leaves: vec![Leaf::new(Vec::new())],
             nodes: Vec::new(),
             root: 0,
             height: 0,
         }
     }
 
-    /// The leaf that [`Tree::from_spans`] puts span `i` in.
-    pub fn bulk_leaf_of(i: usize) -> u32 {
-        (i / BULK_FILL) as u32
-    }
-
-    /// Builds a tree from spans in document order (used by decode).
-    pub fn from_spans(spans: Vec<Span>) -> Self {
-        if spans.is_empty() {
+    /// Builds a tree from spans in document order (used by decode), taking
+    /// over their leaves.
+    pub fn from_bulk(spans: BulkSpans) -> Self {
+        let mut leaves = spans.leaves;
+        if leaves.is_empty() {
             return Self::new();
         }
-        const FILL: usize = BULK_FILL;
-        let mut leaves: Vec<Leaf> = Vec::with_capacity(spans.len() / FILL + 1);
-        for chunk in spans.chunks(FILL) {
-            let i = leaves.len() as u32;
-            leaves.push(Leaf {
-                spans: chunk.to_vec(),
-                parent: NONE,
-                prev: if i == 0 { NONE } else { i - 1 },
-                next: NONE,
-                counts: Counts::of(chunk),
-            });
-            if i > 0 {
-                leaves[i as usize - 1].next = i;
-            }
+        let last = leaves.len() as u32 - 1;
+        for (i, l) in (0..).zip(&mut leaves) {
+            l.counts = Counts::of(&l.spans);
+            l.prev = if i == 0 { NONE } else { i - 1 };
+            l.next = if i == last { NONE } else { i + 1 };
         }
         let mut tree = Tree {
             leaves,

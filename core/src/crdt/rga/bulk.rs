@@ -1,0 +1,119 @@
+//! Spans in document order, already cut into the leaves a bulk-built tree
+//! gets: decode fills them once, checks them, and the tree takes the
+//! leaves over without copying a span.
+
+use super::span::Span;
+use super::tree::{Leaf, BULK_FILL};
+use core::ops::Index;
+
+#[derive(Debug, Default)]
+pub(crate) struct BulkSpans {
+    pub(super) leaves: Vec<Leaf>,
+    len: usize,
+    /// Spans announced but not pushed yet, to size the last leaf exactly.
+    expected: usize,
+}
+
+impl BulkSpans {
+    /// Room for `n` spans.
+    pub fn with_capacity(n: usize) -> Self {
+        BulkSpans {
+            leaves: Vec::with_capacity(n.div_ceil(BULK_FILL)),
+            len: 0,
+            expected: n,
+        }
+    }
+
+    #[inline]
+    pub fn push(&mut self, s: Span) {
+        self.len += 1;
+        self.expected = self.expected.saturating_sub(1);
+        match self.leaves.last_mut() {
+            Some(leaf) if leaf.spans.len() < BULK_FILL => leaf.spans.push(s),
+            _ => self.start_leaf(s),
+        }
+    }
+
+    #[cold]
+    fn start_leaf(&mut self, s: Span) {
+        let mut spans = Vec::with_capacity((self.expected + 1).min(BULK_FILL));
+        spans.push(s);
+        self.leaves.push(Leaf::new(spans));
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The spans, leaf by leaf.
+    pub fn chunks(&self) -> impl Iterator<Item = &[Span]> + '_ {
+        self.leaves.iter().map(|l| l.spans.as_slice())
+    }
+
+    pub fn chunks_mut(&mut self) -> impl Iterator<Item = &mut [Span]> + '_ {
+        self.leaves.iter_mut().map(|l| l.spans.as_mut_slice())
+    }
+
+    /// The leaf that span `i` is in (and stays in, in the tree).
+    #[inline]
+    pub fn leaf_of(i: usize) -> u32 {
+        (i / BULK_FILL) as u32
+    }
+}
+
+impl Index<usize> for BulkSpans {
+    type Output = Span;
+
+    #[inline]
+    fn index(&self, i: usize) -> &Span {
+        &self.leaves[i / BULK_FILL].spans[i % BULK_FILL]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BulkSpans;
+    use crate::crdt::rga::span::{ItemId, Span, NO_CONTENT, ROOT_AGENT};
+    use crate::crdt::rga::tree::BULK_FILL;
+
+    fn span(seq: u32) -> Span {
+        Span {
+            agent: 0,
+            seq,
+            len: 1,
+            utf16: 1,
+            lamport: u64::from(seq) + 1,
+            origin: ItemId {
+                agent: ROOT_AGENT,
+                seq: 0,
+            },
+            content: NO_CONTENT,
+            deleted: false,
+        }
+    }
+
+    #[test]
+    fn spans_keep_their_index_and_announced_leaves_have_no_slack() {
+        for n in [
+            0,
+            1,
+            BULK_FILL - 1,
+            BULK_FILL,
+            BULK_FILL + 1,
+            5 * BULK_FILL + 3,
+        ] {
+            let mut spans = BulkSpans::with_capacity(n);
+            for i in 0..n as u32 {
+                spans.push(span(i));
+            }
+            assert_eq!(spans.len(), n);
+            for i in 0..n {
+                assert_eq!(spans[i].seq, i as u32);
+                assert_eq!(BulkSpans::leaf_of(i) as usize, i / BULK_FILL);
+            }
+            let room: usize = spans.leaves.iter().map(|l| l.spans.capacity()).sum();
+            assert_eq!(room, n, "{n} spans");
+            assert!(spans.leaves.iter().all(|l| l.spans.len() <= BULK_FILL));
+        }
+    }
+}
