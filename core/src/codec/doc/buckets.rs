@@ -116,6 +116,21 @@ impl ById {
         &self.sorted[self.starts[first] as usize..self.starts[end] as usize]
     }
 
+    /// Every replica's entries, by seq; frees the lookup tables first, as
+    /// the index built from the entries is decode's largest moment.
+    pub fn take_agents(&mut self) -> Vec<&[(Seq, u32)]> {
+        // `base` becomes where each replica's entries start in `sorted`.
+        for b in &mut self.base {
+            *b = self.starts[*b] as usize;
+        }
+        self.starts = Vec::new();
+        let mut out = Vec::with_capacity(self.base.len());
+        for w in self.base.windows(2) {
+            out.push(&self.sorted[w[0]..w[1]]);
+        }
+        out
+    }
+
     /// The index in `sorted` of the last span of `agent` starting at or
     /// before `seq`, if any.
     #[inline]

@@ -332,17 +332,13 @@ impl Doc {
         r.finish()?;
         // Every span by id, sorted: for the coverage check, the target
         // checks and the id index.
-        let by_id = ById::new(&spans, &next);
+        let mut by_id = ById::new(&spans, &next);
         check_coverage(&by_id, &spans, &doc.logs, &next)?;
         // Origins are earlier characters, and the order is RGA's.
         check_order(&spans).map_err(invalid)?;
         check_deletes(&by_id, &spans, &doc.logs)?;
         let arenas = hand_out(&mut spans, text_buf, visible, doc.replicas.len())?;
-        let mut by_agent = Vec::with_capacity(n);
-        for a in 0..n {
-            by_agent.push(by_id.of_agent(a));
-        }
-        doc.rga = Rga::from_parts(arenas, spans, &by_agent);
+        doc.rga = Rga::from_parts(arenas, spans, &by_id.take_agents());
         doc.max_lamport = max_lamport;
         check_registers(&doc)?;
         Ok(doc)

@@ -134,10 +134,11 @@ impl IdIndex {
         let mut maps = Vec::with_capacity(agents);
         let mut tail = Vec::with_capacity(agents);
         for a in 0..agents {
-            let mut last = NONE;
+            let ranges = by_agent.get(a).copied().unwrap_or_default();
+            // Consecutive ranges in the same leaf share one entry.
             let mut entries = Vec::new();
-            for &(seq, i) in by_agent.get(a).copied().unwrap_or_default() {
-                // Consecutive ranges in the same leaf share one entry.
+            let mut last = NONE;
+            for &(seq, i) in ranges {
                 let leaf = BulkSpans::leaf_of(i as usize);
                 if leaf != last {
                     entries.push((seq, leaf));
