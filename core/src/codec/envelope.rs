@@ -53,12 +53,12 @@ fn crc32_sliced(bytes: &[u8]) -> u32 {
     static TABLES: std::sync::OnceLock<[[u32; 256]; 8]> = std::sync::OnceLock::new();
     let t = TABLES.get_or_init(|| {
         let mut t = [[0u32; 256]; 8];
-        for i in 0..256 {
-            let mut c = i as u32;
+        for (i, slot) in (0..).zip(&mut t[0]) {
+            let mut c: u32 = i;
             for _ in 0..8 {
-                c = if c & 1 == 1 { 0xEDB8_8320 ^ c >> 1 } else { c >> 1 };
+                c = (c >> 1) ^ ((c & 1) * 0xEDB8_8320);
             }
-            t[0][i] = c;
+            *slot = c;
         }
         for k in 1..8 {
             for i in 0..256 {
