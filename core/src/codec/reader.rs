@@ -76,6 +76,13 @@ impl<'a> Reader<'a> {
     /// byte ([`DecodeError::NonCanonicalVarint`]), so each value has exactly
     /// one accepted encoding.
     pub(crate) fn varint(&mut self) -> Result<u64, DecodeError> {
+        self.varint_hot()
+    }
+
+    /// [`Reader::varint`], inlined: for decode's per-span loop, where the
+    /// call costs as much as the read in wasm.
+    #[inline(always)]
+    pub(crate) fn varint_hot(&mut self) -> Result<u64, DecodeError> {
         // Most values fit in one or two bytes: no loop, no offset.
         match *self.rest {
             [b, ref rest @ ..] if b < 0x80 => {
@@ -122,6 +129,12 @@ impl<'a> Reader<'a> {
     /// Reads a zigzag-encoded signed varint.
     pub(crate) fn varint_signed(&mut self) -> Result<i64, DecodeError> {
         self.varint().map(unzigzag)
+    }
+
+    /// [`Reader::varint_signed`], inlined (see [`Reader::varint_hot`]).
+    #[inline(always)]
+    pub(crate) fn varint_signed_hot(&mut self) -> Result<i64, DecodeError> {
+        self.varint_hot().map(unzigzag)
     }
 
     /// Reads a length or element count and checks it before anyone can act

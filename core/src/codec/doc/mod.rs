@@ -236,9 +236,9 @@ impl Doc {
             let mut target_ref: i64 = 0;
             for _ in 0..count {
                 let seq = prev_end
-                    .checked_add(r.varint()?)
+                    .checked_add(r.varint_hot()?)
                     .ok_or(invalid("history seq"))?;
-                let header = r.varint()?;
+                let header = r.varint_hot()?;
                 let len = header >> LOG_FLAG_BITS;
                 let (len, kind) = match header & 3 {
                     LOG_DELETE => {
@@ -248,7 +248,7 @@ impl Doc {
                         }
                         let t = target_agent;
                         let first = target_ref
-                            .checked_add(r.varint_signed()?)
+                            .checked_add(r.varint_signed_hot()?)
                             .ok_or(invalid("delete target"))?;
                         let (lo, hi) = if reversed {
                             (first.checked_sub(len as i64 - 1), first)

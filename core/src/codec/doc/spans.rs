@@ -170,7 +170,7 @@ pub(super) fn read_spans(
     let mut max_lamport = 0;
     let mut prev: Option<Span> = None;
     for _ in 0..count {
-        let header = r.varint()?;
+        let header = r.varint_hot()?;
         let len = header >> SPAN_FLAG_BITS;
         if len == 0 || len > u64::from(MAX_SEQ) {
             return Err(invalid("span length"));
@@ -196,13 +196,13 @@ pub(super) fn read_spans(
                 agent(r.varint()?)?
             };
             let seq = last_end[a as usize]
-                .checked_add_signed(r.varint_signed()?)
+                .checked_add_signed(r.varint_signed_hot()?)
                 .ok_or(invalid("span seq"))?;
             if seq > u64::from(MAX_SEQ) {
                 return Err(invalid("span seq"));
             }
             let d = last_d[a as usize]
-                .checked_add(r.varint_signed()?)
+                .checked_add(r.varint_signed_hot()?)
                 .ok_or(invalid("span lamport"))?;
             let base = counts[a as usize].before(seq as Seq);
             let lamport = base
