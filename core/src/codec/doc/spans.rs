@@ -178,7 +178,9 @@ pub(super) fn read_spans(
         let deleted = header & SPAN_DELETED != 0;
         let before = prev.as_ref().map_or(START, Span::last_id);
         let mode = (header >> SPAN_MODE_SHIFT) & 3;
-        let (a, seq, lamport, origin, base) = if mode == MODE_CONTINUES {
+        let (a, seq, lamport, origin) = if mode == MODE_CONTINUES {
+            // The Lamport offset `d` carries over: the span before has no
+            // non-insert operation inside (the coverage check rejects any).
             let p = prev.ok_or(invalid("first span continues nothing"))?;
             let seq = p.seq + p.len;
             (
@@ -186,7 +188,6 @@ pub(super) fn read_spans(
                 u64::from(seq),
                 p.lamport + u64::from(p.len),
                 before,
-                counts[p.agent as usize].before(seq),
             )
         } else {
             let a = if header & SPAN_SAME_AGENT != 0 {
@@ -230,13 +231,13 @@ pub(super) fn read_spans(
                     }
                 },
             };
-            (a, seq, lamport, origin, base)
+            last_d[a as usize] = d;
+            (a, seq, lamport, origin)
         };
         if seq + len > u64::from(next[a as usize]) || lamport + len > MAX_LAMPORT {
             return Err(invalid("span ids out of range"));
         }
         last_end[a as usize] = seq + len;
-        last_d[a as usize] = lamport as i64 - base;
         max_lamport = max_lamport.max(lamport + len - 1);
         if !deleted {
             visible += len as usize;
