@@ -131,12 +131,27 @@ impl Rga {
     /// The visible text.
     pub fn text(&self) -> String {
         let mut out = String::with_capacity(self.len_chars());
-        for s in self.tree.spans() {
-            if !s.deleted {
-                out.push_str(self.arenas[s.agent as usize].slice(s.content, s.len));
+        // Spans whose content is contiguous in one arena (all of a decoded
+        // text from one writer) are copied as one run: `(agent, bytes)`.
+        let mut run = (ROOT_AGENT, 0..0);
+        for s in self.tree.spans().filter(|s| !s.deleted) {
+            let start = s.content as usize;
+            let end = start + self.arenas[s.agent as usize].measure(s.content, s.len).0 as usize;
+            if run.0 == s.agent && run.1.end == start {
+                run.1.end = end;
+            } else {
+                self.push_run(&mut out, run);
+                run = (s.agent, start..end);
             }
         }
+        self.push_run(&mut out, run);
         out
+    }
+
+    fn push_run(&self, out: &mut String, (agent, bytes): (Agent, core::ops::Range<usize>)) {
+        if let Some(arena) = self.arenas.get(agent as usize) {
+            out.push_str(&arena.text()[bytes]);
+        }
     }
 
     /// All spans in document order, with their content (`None` when unknown).

@@ -152,6 +152,11 @@ impl Arena {
         self.ascii
     }
 
+    /// Everything pushed so far.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     /// The `chars` characters starting at byte `offset`.
     pub fn slice(&self, offset: u32, chars: u32) -> &str {
         let start = offset as usize;
