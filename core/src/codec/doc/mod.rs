@@ -326,6 +326,8 @@ impl Doc {
             mut spans,
             visible,
             max_lamport,
+            writer,
+            tail,
         } = read_spans(&mut r, &counts, &next)?;
         drop(counts);
         let text_buf = read_text(&mut r)?;
@@ -337,7 +339,14 @@ impl Doc {
         // Origins are earlier characters, and the order is RGA's.
         check_order(&spans).map_err(invalid)?;
         check_deletes(&by_id, &spans, &doc.logs)?;
-        let arenas = hand_out(&mut spans, text_buf, visible, doc.replicas.len())?;
+        let arenas = hand_out(
+            &mut spans,
+            text_buf,
+            visible,
+            writer,
+            tail,
+            doc.replicas.len(),
+        )?;
         doc.rga = Rga::from_parts(arenas, spans, &by_id.take_agents());
         doc.max_lamport = max_lamport;
         check_registers(&doc)?;

@@ -140,12 +140,18 @@ impl<'a> SpanWriter<'a> {
     }
 }
 
-/// The spans as read, before any cross-check.
+/// The spans as read, before any cross-check. Visible spans point at
+/// their first character's index in the visible text, which is their
+/// content offset when the text is ASCII and has one writer.
 pub(super) struct ReadSpans {
     pub spans: BulkSpans,
     /// Characters not deleted.
     pub visible: usize,
     pub max_lamport: u64,
+    /// The replica that wrote every visible character, if one did.
+    pub writer: Option<Agent>,
+    /// The seq right after the last visible span.
+    pub tail: Seq,
 }
 
 /// Reads the span section; `next` is each replica's operation count.
@@ -169,6 +175,9 @@ pub(super) fn read_spans(
     let mut visible: usize = 0;
     let mut max_lamport = 0;
     let mut prev: Option<Span> = None;
+    let mut writer = None;
+    let mut writers = 0;
+    let mut tail = 0;
     for _ in 0..count {
         let header = r.varint_hot()?;
         let len = header >> SPAN_FLAG_BITS;
@@ -239,7 +248,16 @@ pub(super) fn read_spans(
         }
         last_end[a as usize] = seq + len;
         max_lamport = max_lamport.max(lamport + len - 1);
+        let mut content = NO_CONTENT;
         if !deleted {
+            if writer != Some(a) {
+                writer = Some(a);
+                writers += 1;
+            }
+            tail = (seq + len) as Seq;
+            // Past `u32::MAX` this is no offset; `hand_out` then rejects
+            // the text as too long or too short.
+            content = visible as u32;
             visible += len as usize;
         }
         let span = Span {
@@ -249,7 +267,7 @@ pub(super) fn read_spans(
             utf16: len as u32,
             lamport,
             origin,
-            content: NO_CONTENT,
+            content,
             deleted,
         };
         spans.push(span);
@@ -259,5 +277,7 @@ pub(super) fn read_spans(
         spans,
         visible,
         max_lamport,
+        writer: writer.filter(|_| writers == 1),
+        tail,
     })
 }

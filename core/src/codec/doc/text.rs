@@ -5,7 +5,9 @@ use super::invalid;
 use crate::codec::reader::Reader;
 use crate::codec::writer::Writer;
 use crate::codec::DecodeError;
+use crate::crdt::rga::span::Agent;
 use crate::crdt::rga::{Arena, BulkSpans};
+use crate::ids::Seq;
 
 /// Text section modes.
 const TEXT_RAW: u64 = 0;
@@ -55,25 +57,33 @@ pub(super) fn read_text(r: &mut Reader<'_>) -> Result<String, DecodeError> {
 }
 
 /// Hands each visible span its characters of `text`, in order, into its
-/// replica's arena; `visible` is the spans' total.
+/// replica's arena. `visible` is the spans' total; `writer` (the only
+/// replica with visible spans, if one is) and `tail` are as in
+/// [`super::spans::ReadSpans`].
 pub(super) fn hand_out(
     spans: &mut BulkSpans,
     text: String,
     visible: usize,
+    writer: Option<Agent>,
+    tail: Seq,
     agents: usize,
 ) -> Result<Vec<Arena>, DecodeError> {
     let mut arenas: Vec<Arena> = (0..agents).map(|_| Arena::new()).collect();
-    // One writer (common): its arena is the text itself, no copies.
-    let mut first = None;
-    let mut single = true;
-    for s in spans.chunks().flatten().filter(|s| !s.deleted) {
-        single &= *first.get_or_insert(s.agent) == s.agent;
-    }
-    let single = first.filter(|_| single);
+    // One writer (common): its arena is the text itself, no copies. If the
+    // text is ASCII too, the spans already point at their characters.
     let ascii = text.is_ascii();
+    if let Some(a) = writer.filter(|_| ascii) {
+        if text.len() < visible {
+            return Err(invalid("text shorter than the visible spans"));
+        }
+        if text.len() > visible {
+            return Err(invalid("text length does not match the visible spans"));
+        }
+        arenas[a as usize] = Arena::from_text(text, tail);
+        return Ok(arenas);
+    }
     let mut rest = text.as_str();
     let mut chars_seen = 0usize;
-    let mut tail = 0;
     for chunk in spans.chunks_mut() {
         for s in chunk.iter_mut() {
             if s.deleted {
@@ -97,19 +107,18 @@ pub(super) fn hand_out(
             if !ascii {
                 s.utf16 = piece.encode_utf16().count() as u32;
             }
-            s.content = if single.is_some() {
+            s.content = if writer.is_some() {
                 (text.len() - rest.len()) as u32
             } else {
                 arenas[s.agent as usize].push(piece, s.seq, s.len).0
             };
-            tail = s.seq + s.len;
             rest = after;
         }
     }
     if !rest.is_empty() || chars_seen != visible {
         return Err(invalid("text length does not match the visible spans"));
     }
-    if let Some(a) = single {
+    if let Some(a) = writer {
         arenas[a as usize] = Arena::from_text(text, tail);
     }
     Ok(arenas)
