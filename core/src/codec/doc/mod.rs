@@ -12,7 +12,6 @@ use super::reader::Reader;
 use super::DecodeError;
 use crate::crdt::hlc::Hlc;
 use crate::crdt::lww::Stamp;
-use crate::crdt::rga::order::check_order;
 use crate::crdt::rga::span::{Agent, ItemId, Span};
 use crate::crdt::rga::Rga;
 use crate::doc::{merge_deletes, CounterOp, LogKind, LogOp, TitleOp, MAX_COUNTER_NAME, MAX_TITLE};
@@ -336,8 +335,6 @@ impl Doc {
         // checks and the id index.
         let mut by_id = ById::new(&spans, &next);
         check_coverage(&by_id, &spans, &doc.logs, &next)?;
-        // Origins are earlier characters, and the order is RGA's.
-        check_order(&spans).map_err(invalid)?;
         check_deletes(&by_id, &spans, &doc.logs)?;
         let arenas = hand_out(
             &mut spans,

@@ -6,6 +6,7 @@ use super::invalid;
 use crate::codec::reader::Reader;
 use crate::codec::writer::Writer;
 use crate::codec::DecodeError;
+use crate::crdt::rga::order::OrderCheck;
 use crate::crdt::rga::span::{Agent, ItemId, Span, NO_CONTENT, ROOT_AGENT};
 use crate::crdt::rga::BulkSpans;
 use crate::doc::LogOp;
@@ -154,7 +155,8 @@ pub(super) struct ReadSpans {
     pub tail: Seq,
 }
 
-/// Reads the span section; `next` is each replica's operation count.
+/// Reads the span section, checking their RGA order as they come; `next` is
+/// each replica's operation count.
 pub(super) fn read_spans(
     r: &mut Reader<'_>,
     counts: &[InsertCount],
@@ -178,6 +180,7 @@ pub(super) fn read_spans(
     let mut writer = None;
     let mut writers = 0;
     let mut tail = 0;
+    let mut order = OrderCheck::default();
     for _ in 0..count {
         let header = r.varint_hot()?;
         let len = header >> SPAN_FLAG_BITS;
@@ -270,6 +273,8 @@ pub(super) fn read_spans(
             content,
             deleted,
         };
+        // Origins are earlier characters, and the order is RGA's.
+        order.push(&span).map_err(invalid)?;
         spans.push(span);
         prev = Some(span);
     }

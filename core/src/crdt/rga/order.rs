@@ -7,14 +7,14 @@
 //! still) after its origin. So a stack of the path from the start to the
 //! last character checks the whole text in one pass.
 
-use super::bulk::BulkSpans;
-use super::span::{Agent, ROOT_AGENT};
+use super::span::{Agent, Span, ROOT_AGENT};
 use crate::ids::Seq;
 
 /// Why a span sequence is not in RGA order.
 pub(crate) type OrderError = &'static str;
 
 /// A span on the path, and how many of its characters are on it.
+#[derive(Debug)]
 struct OnPath {
     agent: Agent,
     seq: Seq,
@@ -35,13 +35,20 @@ impl OnPath {
     }
 }
 
-/// Checks that `spans` (document order) are in RGA order, and that every
-/// origin is an earlier character with a lower Lamport timestamp.
-pub(crate) fn check_order(spans: &BulkSpans) -> Result<(), OrderError> {
-    // The path from the start to the last character. Each entry's first
-    // character is a child of the last character of the entry below.
-    let mut path: Vec<OnPath> = Vec::new();
-    for x in spans.chunks().flatten() {
+/// Checks, one span at a time in document order, that spans are in RGA
+/// order and that every origin is an earlier character with a lower
+/// Lamport timestamp.
+#[derive(Debug, Default)]
+pub(crate) struct OrderCheck {
+    /// The path from the start to the last character. Each entry's first
+    /// character is a child of the last character of the entry below.
+    path: Vec<OnPath>,
+}
+
+impl OrderCheck {
+    /// Checks the span that comes after every span pushed so far.
+    pub fn push(&mut self, x: &Span) -> Result<(), OrderError> {
+        let path = &mut self.path;
         let o = x.origin;
         // The sibling visited last under `o`, if any.
         let mut prev = None;
@@ -76,6 +83,6 @@ pub(crate) fn check_order(spans: &BulkSpans) -> Result<(), OrderError> {
             return Err("spans out of RGA order");
         }
         path.push(new);
+        Ok(())
     }
-    Ok(())
 }
