@@ -69,7 +69,7 @@ impl ById {
     pub fn new(spans: &BulkSpans, next: &[Seq]) -> Self {
         let total: u64 = next.iter().map(|&e| u64::from(e)).sum();
         let mut shift = 0;
-        while total >> shift > 2 * spans.len() as u64 {
+        while total >> shift > spans.len() as u64 {
             shift += 1;
         }
         let mut base = Vec::with_capacity(next.len() + 1);
@@ -116,17 +116,41 @@ impl ById {
         &self.sorted[self.starts[first] as usize..self.starts[end] as usize]
     }
 
-    /// Every replica's entries, by seq; frees the lookup tables first, as
-    /// the index built from the entries is decode's largest moment.
-    pub fn take_agents(&mut self) -> Vec<&[(Seq, u32)]> {
+    /// Per replica, `(seq, leaf)` where a run of its spans in one leaf
+    /// starts (what the id index holds), each sized exactly; the tables
+    /// are freed first.
+    pub fn into_leaf_runs(self) -> Vec<Vec<(Seq, u32)>> {
+        let ById {
+            sorted,
+            mut base,
+            starts,
+            ..
+        } = self;
         // `base` becomes where each replica's entries start in `sorted`.
-        for b in &mut self.base {
-            *b = self.starts[*b] as usize;
+        for b in &mut base {
+            *b = starts[*b] as usize;
         }
-        self.starts = Vec::new();
-        let mut out = Vec::with_capacity(self.base.len());
-        for w in self.base.windows(2) {
-            out.push(&self.sorted[w[0]..w[1]]);
+        drop(starts);
+        let mut out = Vec::with_capacity(base.len());
+        for w in base.windows(2) {
+            let mine = &sorted[w[0]..w[1]];
+            let leaves = mine
+                .iter()
+                .map(|&(seq, i)| (seq, BulkSpans::leaf_of(i as usize)));
+            let mut last = u32::MAX;
+            let count = leaves
+                .clone()
+                .filter(|&(_, l)| core::mem::replace(&mut last, l) != l)
+                .count();
+            let mut runs = Vec::with_capacity(count);
+            last = u32::MAX;
+            for (seq, leaf) in leaves {
+                if leaf != last {
+                    runs.push((seq, leaf));
+                    last = leaf;
+                }
+            }
+            out.push(runs);
         }
         out
     }

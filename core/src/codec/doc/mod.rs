@@ -329,13 +329,15 @@ impl Doc {
             tail,
         } = read_spans(&mut r, &counts, &next)?;
         drop(counts);
-        let text_buf = read_text(&mut r)?;
-        r.finish()?;
         // Every span by id, sorted: for the coverage check, the target
-        // checks and the id index.
-        let mut by_id = ById::new(&spans, &next);
+        // checks and the id index. Its tables are freed before the text
+        // is read, so the text can take their place.
+        let by_id = ById::new(&spans, &next);
         check_coverage(&by_id, &spans, &doc.logs, &next)?;
         check_deletes(&by_id, &spans, &doc.logs)?;
+        let runs = by_id.into_leaf_runs();
+        let text_buf = read_text(&mut r)?;
+        r.finish()?;
         let arenas = hand_out(
             &mut spans,
             text_buf,
@@ -344,7 +346,7 @@ impl Doc {
             tail,
             doc.replicas.len(),
         )?;
-        doc.rga = Rga::from_parts(arenas, spans, &by_id.take_agents());
+        doc.rga = Rga::from_parts(arenas, spans, runs);
         doc.max_lamport = max_lamport;
         check_registers(&doc)?;
         Ok(doc)

@@ -3,7 +3,6 @@
 //! runs until the next entry. Entries change only when spans are created
 //! or move to another leaf, never per keystroke.
 
-use super::bulk::BulkSpans;
 use super::span::Agent;
 use crate::ids::Seq;
 use std::collections::BTreeMap;
@@ -128,26 +127,17 @@ impl IdIndex {
         self.tail[agent as usize] = map.last_key_value().map_or(NONE, |(_, &l)| l);
     }
 
-    /// Builds from, per agent, `(start, span index)` sorted by start; span
-    /// `i` is in leaf [`BulkSpans::leaf_of`]`(i)`.
-    pub fn from_sorted(agents: usize, by_agent: &[&[(Seq, u32)]]) -> Self {
+    /// Builds from, per agent, `(start, leaf)` sorted by start, one entry
+    /// per run of the agent's characters in one leaf.
+    pub fn from_runs(agents: usize, runs: Vec<Vec<(Seq, u32)>>) -> Self {
         let mut maps = Vec::with_capacity(agents);
         let mut tail = Vec::with_capacity(agents);
-        for a in 0..agents {
-            let ranges = by_agent.get(a).copied().unwrap_or_default();
-            // Consecutive ranges in the same leaf share one entry.
-            let mut entries = Vec::new();
-            let mut last = NONE;
-            for &(seq, i) in ranges {
-                let leaf = BulkSpans::leaf_of(i as usize);
-                if leaf != last {
-                    entries.push((seq, leaf));
-                    last = leaf;
-                }
-            }
-            maps.push(entries.into_iter().collect());
-            tail.push(last);
+        for r in runs {
+            tail.push(r.last().map_or(NONE, |&(_, l)| l));
+            maps.push(r.into_iter().collect());
         }
+        maps.resize_with(agents, BTreeMap::new);
+        tail.resize(agents, NONE);
         IdIndex {
             maps,
             tail,

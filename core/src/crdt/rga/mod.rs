@@ -164,11 +164,15 @@ impl Rga {
     }
 
     /// Rebuilds from spans in document order whose content is already in
-    /// `arenas`, with `by_agent`: per agent, `(seq, span index)` sorted
-    /// (decode).
-    pub fn from_parts(arenas: Vec<Arena>, spans: BulkSpans, by_agent: &[&[(Seq, u32)]]) -> Self {
+    /// `arenas`, with `leaf_runs`: per agent, `(seq, leaf)` where a run of
+    /// its spans in one leaf starts, by seq (decode).
+    pub fn from_parts(
+        arenas: Vec<Arena>,
+        spans: BulkSpans,
+        leaf_runs: Vec<Vec<(Seq, u32)>>,
+    ) -> Self {
         Rga {
-            index: IdIndex::from_sorted(arenas.len(), by_agent),
+            index: IdIndex::from_runs(arenas.len(), leaf_runs),
             tree: Tree::from_bulk(spans),
             arenas,
             cursor: None,
