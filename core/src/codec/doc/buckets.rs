@@ -43,10 +43,22 @@ impl Buckets {
                 let (lo, hi) = (lo as usize, hi as usize);
                 lo + items
                     .get(lo..hi)
-                    .map_or(0, |s| s.partition_point(|t| key(t) <= x))
+                    .map_or(0, |s| count_sorted(s, |t| key(t) <= x))
             }
             _ => items.partition_point(|t| key(t) <= x),
         }
+    }
+}
+
+/// How many of `items` satisfy `pred`, which holds for a prefix of them:
+/// a bucket holds a few items at most (unless the input is hostile), and
+/// scanning them is quicker than a binary search.
+#[inline]
+fn count_sorted<T>(items: &[T], pred: impl Fn(&T) -> bool) -> usize {
+    if items.len() <= 8 {
+        items.iter().take_while(|t| pred(t)).count()
+    } else {
+        items.partition_point(pred)
     }
 }
 
@@ -163,7 +175,7 @@ impl ById {
         let (first, end) = (*self.base.get(a)?, *self.base.get(a + 1)?);
         let b = (first + (u64::from(seq) >> self.shift) as usize).min(end - 1);
         let (lo, hi) = (self.starts[b] as usize, self.starts[b + 1] as usize);
-        let i = lo + self.sorted[lo..hi].partition_point(|&(k, _)| k <= seq);
+        let i = lo + count_sorted(&self.sorted[lo..hi], |&(k, _)| k <= seq);
         (i > self.starts[first] as usize).then(|| i - 1)
     }
 }
