@@ -47,6 +47,7 @@ pub(crate) struct OrderCheck {
 
 impl OrderCheck {
     /// Checks the span that comes after every span pushed so far.
+    #[inline]
     pub fn push(&mut self, x: &Span) -> Result<(), OrderError> {
         let path = &mut self.path;
         let o = x.origin;
