@@ -1,7 +1,8 @@
 //! Character id -> leaf. Per replica, an ordered map from the first sequence
 //! number of a range to the leaf holding that range's characters; a range
 //! runs until the next entry. Entries change only when spans are created
-//! or move to another leaf, never per keystroke.
+//! or move to another leaf, never per keystroke. A decoded document's
+//! entries stay a sorted vector until the first change.
 
 use super::span::Agent;
 use crate::ids::Seq;
@@ -17,6 +18,10 @@ pub(crate) struct IdIndex {
     /// (`NONE` where no character): moving a span costs a few stores, not
     /// map updates. The maps are rebuilt from it when the bulk ends.
     dense: Option<Vec<Vec<u32>>>,
+    /// Per agent, the entries decode made, sorted by seq: they answer
+    /// lookups as well as a map, and move into `maps` on the first change
+    /// (most documents are read more than they are edited).
+    frozen: Vec<Vec<(Seq, u32)>>,
 }
 
 const NONE: u32 = u32::MAX;
@@ -35,8 +40,18 @@ impl IdIndex {
         }
     }
 
+    /// Moves `agent`'s frozen entries into its map, before changing them.
+    fn thaw(&mut self, agent: usize) -> &mut BTreeMap<Seq, u32> {
+        if let Some(f) = self.frozen.get_mut(agent).filter(|f| !f.is_empty()) {
+            self.maps[agent] = core::mem::take(f).into_iter().collect();
+        }
+        &mut self.maps[agent]
+    }
+
     /// Switches to bulk mode, given every span as `(agent, start, end, leaf)`.
+    /// The maps are rebuilt when it ends, so frozen entries can go.
     pub fn begin_bulk(&mut self, spans: impl Iterator<Item = (Agent, Seq, Seq, u32)>) {
+        self.frozen = Vec::new();
         let mut dense: Vec<Vec<u32>> = vec![Vec::new(); self.maps.len()];
         for (agent, start, end, leaf) in spans {
             fill(&mut dense[agent as usize], start, end, leaf);
@@ -77,6 +92,10 @@ impl IdIndex {
                 .copied()
                 .filter(|&l| l != NONE);
         }
+        if let Some(f) = self.frozen.get(agent as usize).filter(|f| !f.is_empty()) {
+            let i = f.partition_point(|&(s, _)| s <= seq);
+            return i.checked_sub(1).map(|i| f[i].1);
+        }
         self.maps
             .get(agent as usize)?
             .range(..=seq)
@@ -93,7 +112,7 @@ impl IdIndex {
             return;
         }
         if self.tail[agent as usize] != leaf {
-            let map = &mut self.maps[agent as usize];
+            let map = self.thaw(agent as usize);
             map.insert(start, leaf);
             // A split may have left an entry past `start`.
             self.tail[agent as usize] = map.last_key_value().map_or(NONE, |(_, &l)| l);
@@ -106,7 +125,7 @@ impl IdIndex {
             fill(&mut d[agent as usize], start, end, leaf);
             return;
         }
-        let map = &mut self.maps[agent as usize];
+        let map = self.thaw(agent as usize);
         let inner = map.range(start + 1..end).next().is_some();
         let start_leaf = map.range(..=start).next_back().map(|(_, &l)| l);
         if start_leaf == Some(leaf) && !inner {
@@ -130,24 +149,25 @@ impl IdIndex {
     /// Builds from, per agent, `(start, leaf)` sorted by start, one entry
     /// per run of the agent's characters in one leaf.
     pub fn from_runs(agents: usize, runs: Vec<Vec<(Seq, u32)>>) -> Self {
-        let mut maps = Vec::with_capacity(agents);
-        let mut tail = Vec::with_capacity(agents);
-        for r in runs {
-            tail.push(r.last().map_or(NONE, |&(_, l)| l));
-            maps.push(r.into_iter().collect());
-        }
-        maps.resize_with(agents, BTreeMap::new);
+        let mut tail: Vec<u32> = runs
+            .iter()
+            .map(|r| r.last().map_or(NONE, |&(_, l)| l))
+            .collect();
         tail.resize(agents, NONE);
+        let mut maps = Vec::with_capacity(agents);
+        maps.resize_with(agents, BTreeMap::new);
         IdIndex {
             maps,
             tail,
             dense: None,
+            frozen: runs,
         }
     }
 
     pub fn heap_bytes(&self) -> usize {
         // A BTreeMap node holds up to 11 entries in ~200 bytes.
-        self.maps.iter().map(|m| m.len() * 16 + 64).sum()
+        let maps: usize = self.maps.iter().map(|m| m.len() * 16 + 64).sum();
+        maps + self.frozen.iter().map(|f| f.capacity() * 8).sum::<usize>()
     }
 }
 
