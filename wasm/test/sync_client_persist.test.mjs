@@ -68,7 +68,11 @@ for (const kind of [{ binary: false }, { binary: true, async: true }]) {
     const changes = [];
     again.onChange((e) => changes.push(e));
     const c2 = s.client(relay.url, 'outbox', again, { storage });
-    await waitFor('restored', () => again.text() === 'written offline');
+    const restored = [];
+    c2.onStatus((e) => e.restored && restored.push(again.text()));
+    await waitFor('restored', () => c2.restored);
+    assert.equal(again.text(), 'written offline', 'restored before `restored` turns true');
+    assert.equal(restored[0], 'written offline', 'onStatus tells when it turns true');
     assert.equal(again.replicaId, doc.replicaId, 'the stored replica is taken over');
     assert.equal(again.title, 'kept');
     assert.deepEqual(changes[0].changes[0], { type: 'insert', index: 0, length: 15 });
