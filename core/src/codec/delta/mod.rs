@@ -7,6 +7,8 @@
 
 mod compact;
 mod legacy;
+#[cfg(test)]
+mod tests;
 
 use super::envelope::{self, Frame, KIND_DELTA};
 use super::reader::Reader;
@@ -78,12 +80,9 @@ struct SeqCursor {
 impl SeqCursor {
     /// The `seq` of the next op, `gap` after the end of the previous one.
     fn start(&self, gap: u64) -> Result<Seq, DecodeError> {
-        let seq = self
-            .prev_end
-            .checked_add(gap)
-            .ok_or(DecodeError::Invalid {
-                what: "sequence gap",
-            })?;
+        let seq = self.prev_end.checked_add(gap).ok_or(DecodeError::Invalid {
+            what: "sequence gap",
+        })?;
         seq_field(seq)
     }
 
