@@ -1,15 +1,16 @@
-//! The delta body inside an envelope of kind `KIND_DELTA`, which builds
-//! before the compact frame wrote (`docs/PROTOCOL.md`, "Envelope delta
-//! body"). Read only: stored relay logs and older peers still send it.
+//! The ops of a delta body inside an envelope of kind `KIND_DELTA`, which
+//! builds before the compact frame wrote (`docs/PROTOCOL.md`, "Envelope
+//! delta body"). Read only: stored relay logs and older peers still send
+//! it. [`super::op`] reads them after [`header`] has turned their leading
+//! fields into a compact op header.
 
-use super::{
-    lamport_field, len_field, read_counter, read_ops, read_table, read_title, replica_at,
-    seq_field, MAX_DELTA_REPLICAS, MAX_INSERT_BYTES,
+use super::compact::{
+    H_COUNTER, H_DELETE, H_HAS_TEXT, H_LEN_SHIFT, H_ORIGIN_SHIFT, H_REVERSED, H_TITLE,
+    ORIGIN_CHAIN, ORIGIN_EXPLICIT, ORIGIN_ROOT,
 };
+use super::len_field;
 use crate::codec::reader::Reader;
 use crate::codec::DecodeError;
-use crate::delta::{Block, Body};
-use crate::ids::{OpId, ReplicaId, Seq};
 
 /// Operation tags.
 const OP_INSERT: u8 = 1;
@@ -19,107 +20,52 @@ const OP_COUNTER: u8 = 4;
 
 /// Insert flags (low bits of the insert header).
 const INSERT_HAS_CONTENT: u64 = 1;
-const ORIGIN_ROOT: u64 = 0;
-const ORIGIN_CHAIN: u64 = 1 << 1; // the block replica's `seq - 1`
-const ORIGIN_EXPLICIT: u64 = 2 << 1;
-const ORIGIN_MASK: u64 = 3 << 1;
+const INSERT_ORIGIN_SHIFT: u32 = 1;
+const INSERT_ORIGIN_MASK: u64 = 3 << INSERT_ORIGIN_SHIFT;
 
-/// Reads the replica table and the blocks.
-pub(super) fn read_blocks(r: &mut Reader<'_>) -> Result<Vec<Block>, DecodeError> {
-    let n = r.len("delta replicas", MAX_DELTA_REPLICAS)?;
-    let table = read_table(r, n)?;
-    let nblocks = r.len("delta blocks", MAX_DELTA_REPLICAS)?;
-    let mut blocks: Vec<Block> = Vec::with_capacity(nblocks);
-    for _ in 0..nblocks {
-        let replica = replica_at(&table, r.varint()?)?;
-        if blocks.last().is_some_and(|b| b.replica >= replica) {
-            return Err(DecodeError::Invalid {
-                what: "blocks not in ascending replica order",
-            });
+/// Reads an op's tag and, for inserts and deletes, its header and length;
+/// returns the compact op header they amount to.
+pub(super) fn header(r: &mut Reader<'_>) -> Result<u64, DecodeError> {
+    Ok(match r.u8()? {
+        OP_INSERT => {
+            let flags = r.varint()?;
+            if flags & !(INSERT_HAS_CONTENT | INSERT_ORIGIN_MASK) != 0 {
+                return Err(DecodeError::Invalid {
+                    what: "insert flags",
+                });
+            }
+            let len = len_field(r.varint()?)?;
+            let origin = match flags >> INSERT_ORIGIN_SHIFT {
+                0 => ORIGIN_ROOT,
+                1 => ORIGIN_CHAIN,
+                2 => ORIGIN_EXPLICIT,
+                _ => {
+                    return Err(DecodeError::UnknownTag {
+                        what: "origin kind",
+                        tag: flags & INSERT_ORIGIN_MASK,
+                    })
+                }
+            };
+            let text = if flags & INSERT_HAS_CONTENT != 0 {
+                H_HAS_TEXT
+            } else {
+                0
+            };
+            u64::from(len) << H_LEN_SHIFT | origin << H_ORIGIN_SHIFT | text
         }
-        let nops = r.len("block operations", usize::MAX)?;
-        blocks.push(read_ops(r, replica, nops, |r, seq| {
-            read_op(r, replica, seq, &table)
-        })?);
-    }
-    Ok(blocks)
-}
-
-fn read_op(
-    r: &mut Reader<'_>,
-    replica: ReplicaId,
-    seq: Seq,
-    table: &[ReplicaId],
-) -> Result<Body, DecodeError> {
-    match r.u8()? {
-        OP_INSERT => read_insert(r, replica, seq, table),
         OP_DELETE => {
             let header = r.varint()?;
             let len = len_field(header >> 1)?;
-            let target = OpId::new(replica_at(table, r.varint()?)?, seq_field(r.varint()?)?);
-            Ok(Body::Delete {
-                len,
-                target,
-                reversed: header & 1 == 1,
-            })
+            let reversed = if header & 1 == 1 { H_REVERSED } else { 0 };
+            u64::from(len) << H_LEN_SHIFT | reversed | H_DELETE
         }
-        OP_TITLE => read_title(r),
-        OP_COUNTER => read_counter(r),
-        other => Err(DecodeError::UnknownTag {
-            what: "operation",
-            tag: u64::from(other),
-        }),
-    }
-}
-
-fn read_insert(
-    r: &mut Reader<'_>,
-    replica: ReplicaId,
-    seq: Seq,
-    table: &[ReplicaId],
-) -> Result<Body, DecodeError> {
-    let header = r.varint()?;
-    if header & !(INSERT_HAS_CONTENT | ORIGIN_MASK) != 0 {
-        return Err(DecodeError::Invalid {
-            what: "insert flags",
-        });
-    }
-    let len = len_field(r.varint()?)?;
-    let lamport = r.varint()?;
-    let origin = match header & ORIGIN_MASK {
-        ORIGIN_ROOT => None,
-        ORIGIN_CHAIN => {
-            let prev = seq.checked_sub(1).ok_or(DecodeError::Invalid {
-                what: "chained origin at seq 0",
-            })?;
-            Some(OpId::new(replica, prev))
-        }
-        ORIGIN_EXPLICIT => Some(OpId::new(
-            replica_at(table, r.varint()?)?,
-            seq_field(r.varint()?)?,
-        )),
-        _ => {
+        OP_TITLE => H_TITLE,
+        OP_COUNTER => H_COUNTER,
+        other => {
             return Err(DecodeError::UnknownTag {
-                what: "origin kind",
-                tag: header & ORIGIN_MASK,
+                what: "operation",
+                tag: u64::from(other),
             })
         }
-    };
-    let content = if header & INSERT_HAS_CONTENT != 0 {
-        let c = r.str("insert text", MAX_INSERT_BYTES)?;
-        if c.chars().count() != len as usize {
-            return Err(DecodeError::Invalid {
-                what: "insert length does not match its text",
-            });
-        }
-        Some(c.to_owned())
-    } else {
-        None
-    };
-    Ok(Body::Insert {
-        len,
-        lamport: lamport_field(lamport, len)?,
-        origin,
-        content,
     })
 }

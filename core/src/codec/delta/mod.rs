@@ -3,10 +3,12 @@
 //! [`Delta::encode`] writes the compact frame and body ([`compact`]).
 //! [`Delta::decode`] reads those and the envelope of kind `KIND_DELTA`
 //! ([`legacy`]) that earlier builds wrote, as relay logs and older peers
-//! still hold. Both readers share the checks in this module.
+//! still hold. Both share one operation reader ([`op`]) and the checks in
+//! this module.
 
 mod compact;
 mod legacy;
+mod op;
 #[cfg(test)]
 mod tests;
 
@@ -17,7 +19,7 @@ use super::DecodeError;
 use crate::crdt::hlc::Hlc;
 use crate::delta::{Block, Body, Delta, Op};
 use crate::doc::{MAX_COUNTER_NAME, MAX_TITLE};
-use crate::ids::{ReplicaId, Seq, MAX_LAMPORT, MAX_SEQ};
+use crate::ids::{OpId, ReplicaId, Seq, MAX_LAMPORT, MAX_SEQ};
 
 /// Most replicas one delta may name.
 pub const MAX_DELTA_REPLICAS: usize = 1 << 16;
@@ -35,13 +37,52 @@ impl Delta {
     pub fn decode(bytes: &[u8]) -> Result<Delta, DecodeError> {
         let (frame, body) = envelope::open_frame(bytes, KIND_DELTA)?;
         let mut r = Reader::new(body);
-        let blocks = match frame {
-            Frame::Compact => compact::read_blocks(&mut r)?,
-            Frame::Envelope => legacy::read_blocks(&mut r)?,
-        };
+        let blocks = read_blocks(&mut r, frame)?;
         r.finish()?;
         Ok(Delta { blocks })
     }
+}
+
+/// Reads the replica table and the blocks of a body in `frame`'s layout.
+/// Empty blocks are dropped.
+fn read_blocks(r: &mut Reader<'_>, frame: Frame) -> Result<Vec<Block>, DecodeError> {
+    // A compact body with one replica holds its op count in the head.
+    let (table, mut ops) = match frame {
+        Frame::Compact => compact::read_head(r)?,
+        Frame::Envelope => {
+            let n = r.len("delta replicas", MAX_DELTA_REPLICAS)?;
+            (read_table(r, n)?, None)
+        }
+    };
+    // An envelope counts its blocks, each naming its replica; a compact
+    // body has one block per replica of the table, in table order.
+    let slots = match frame {
+        Frame::Compact => table.len(),
+        Frame::Envelope => r.len("delta blocks", MAX_DELTA_REPLICAS)?,
+    };
+    let mut blocks = Vec::new();
+    let mut prev = None;
+    for slot in 0..slots {
+        let index = match frame {
+            Frame::Compact => slot as u64,
+            Frame::Envelope => r.varint()?,
+        };
+        let replica = replica_at(&table, index)?;
+        if prev.is_some_and(|p| p >= replica) {
+            return Err(DecodeError::Invalid {
+                what: "blocks not in ascending replica order",
+            });
+        }
+        prev = Some(replica);
+        let n = match ops.take() {
+            Some(n) => n,
+            None => r.len("block operations", usize::MAX)?,
+        };
+        if n > 0 {
+            blocks.push(read_block(r, frame, &table, replica, n)?);
+        }
+    }
+    Ok(blocks)
 }
 
 /// Reads `n` replica ids, which must be strictly ascending. `n` was checked
@@ -170,21 +211,24 @@ fn read_counter(r: &mut Reader<'_>) -> Result<Body, DecodeError> {
     })
 }
 
-/// Reads `n` ops of `replica` with `read_op(reader, seq)`, checking their
+/// Reads a block: `n` ops of `replica` in `frame`'s layout, checking their
 /// sequence numbers.
-fn read_ops(
+fn read_block(
     r: &mut Reader<'_>,
+    frame: Frame,
+    table: &[ReplicaId],
     replica: ReplicaId,
     n: usize,
-    mut read_op: impl FnMut(&mut Reader<'_>, Seq) -> Result<Body, DecodeError>,
 ) -> Result<Block, DecodeError> {
     let mut ops = Vec::with_capacity(n);
     let mut seqs = SeqCursor::default();
+    let mut lamport_end = None;
     for _ in 0..n {
         let seq = seqs.start(r.varint()?)?;
+        let id = OpId::new(replica, seq);
         let op = Op {
             seq,
-            body: read_op(r, seq)?,
+            body: op::read(r, frame, table, id, &mut lamport_end)?,
         };
         seqs.end(&op)?;
         ops.push(op);
