@@ -126,30 +126,19 @@ pub(crate) fn open(bytes: &[u8], expected_kind: u8) -> Result<&[u8], DecodeError
 /// [`DecodeError::BadMagic`].
 pub(crate) fn open_frame(bytes: &[u8], expected_kind: u8) -> Result<(Frame, &[u8]), DecodeError> {
     let truncated = DecodeError::Truncated { offset: 0 };
-    let compact = bytes
-        .first()
-        .is_some_and(|b| b & COMPACT_MARK == COMPACT_MARK);
-    let min = if compact {
-        MIN_COMPACT_LEN
-    } else {
-        MIN_FRAME_LEN
+    let (frame, header_len) = match bytes.first() {
+        Some(lead) if lead & COMPACT_MARK == COMPACT_MARK => (Frame::Compact, 1),
+        _ => (Frame::Envelope, HEADER_LEN),
     };
-    if bytes.len() < min {
-        return Err(truncated);
-    }
     let (framed, stored) = bytes
         .split_last_chunk::<CHECKSUM_LEN>()
-        .ok_or(truncated.clone())?;
-    let (frame, version, kind, body) = if compact {
-        let (&lead, body) = framed.split_first().ok_or(truncated)?;
-        (Frame::Compact, lead & 7, (lead >> 3) & 7, body)
-    } else {
-        let (&[m0, m1, m2, m3, version, kind], body) =
-            framed.split_first_chunk::<HEADER_LEN>().ok_or(truncated)?;
-        if [m0, m1, m2, m3] != MAGIC {
-            return Err(DecodeError::BadMagic);
-        }
-        (Frame::Envelope, version, kind, body)
+        .filter(|(framed, _)| framed.len() >= header_len)
+        .ok_or(truncated)?;
+    let (header, body) = framed.split_at(header_len);
+    let (version, kind) = match *header {
+        [lead] => (lead & 7, (lead >> 3) & 7),
+        [m0, m1, m2, m3, version, kind] if [m0, m1, m2, m3] == MAGIC => (version, kind),
+        _ => return Err(DecodeError::BadMagic),
     };
     if version != FORMAT_VERSION {
         return Err(DecodeError::UnsupportedVersion {
