@@ -55,11 +55,11 @@ pub(crate) fn checksum(bytes: &[u8]) -> u32 {
     crc32fast::hash(bytes)
 }
 
-/// CRC-32/ISO-HDLC of `bytes` (see the target dependencies in Cargo.toml).
+/// CRC-32/ISO-HDLC of `bytes`: slice-by-8 tables built at run time (see
+/// the target dependencies in Cargo.toml).
 #[cfg(target_arch = "wasm32")]
 pub(crate) fn checksum(bytes: &[u8]) -> u32 {
-    const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
-    CRC.checksum(bytes)
+    super::crc32::hash(bytes)
 }
 
 /// Starts a frame of the given kind: a writer holding the header, to which
