@@ -70,6 +70,7 @@ pub(crate) fn remaining_targets(target: Seq, len: u32, reversed: bool, k: u32) -
 
 /// Merges delete `b` into `a` when `b` continues it (canonical runs: the
 /// same targets give the same records however they were chunked).
+#[inline]
 pub(crate) fn merge_deletes(a: &mut LogOp, b: &LogOp) -> bool {
     let (
         LogKind::Delete {

@@ -40,9 +40,12 @@ impl Buckets {
         match (self.starts.get(b), self.starts.get(b + 1)) {
             (Some(&lo), Some(&hi)) => {
                 let (lo, hi) = (lo as usize, hi as usize);
-                lo + items
-                    .get(lo..hi)
-                    .map_or(0, |s| s.partition_point(|t| key(t) <= x))
+                match items.get(lo..hi) {
+                    // Buckets hold about one key: scan them.
+                    Some(s) if s.len() <= 4 => lo + s.iter().take_while(|t| key(t) <= x).count(),
+                    Some(s) => lo + s.partition_point(|t| key(t) <= x),
+                    None => lo,
+                }
             }
             _ => items.partition_point(|t| key(t) <= x),
         }

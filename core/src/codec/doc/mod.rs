@@ -9,6 +9,7 @@ mod text;
 
 use super::envelope::{self, KIND_DOC};
 use super::reader::Reader;
+use super::writer::{put_bytes, put_varint, zigzag, Writer};
 use super::DecodeError;
 use crate::crdt::hlc::Hlc;
 use crate::crdt::lww::Stamp;
@@ -22,7 +23,7 @@ use buckets::ById;
 use check::{check_coverage, check_deletes, check_registers};
 use spans::{continues, read_spans, InsertCount, ReadSpans, SpanWriter};
 use std::borrow::Cow;
-use text::{hand_out, read_text, write_text};
+use text::{hand_out, max_text_bytes, read_text, write_text};
 
 /// History header: `len << 4 | same_target_agent << 3 | reversed << 2 | kind`.
 const LOG_DELETE: u64 = 0;
@@ -49,7 +50,43 @@ impl Doc {
         }
         let rank_of = |r: ReplicaId| rank[self.agents[&r] as usize];
 
-        let mut w = envelope::begin(KIND_DOC);
+        // Spans in document order, maximal runs, and the visible text
+        // first: their sizes size the output.
+        let counts: Vec<InsertCount> = self
+            .logs
+            .iter()
+            .map(|l| InsertCount::new(&l.ops, l.next))
+            .collect();
+        let mut spans = SpanWriter::new(&rank, &counts, self.rga.span_count());
+        let mut text = String::with_capacity(self.rga.len_chars());
+        // The run being extended, and whether it continues the one before.
+        let mut run: Option<(Span, bool)> = None;
+        self.rga.for_each_span(|s, content| {
+            if !s.deleted {
+                text.push_str(content);
+            }
+            match &mut run {
+                Some((r, r_cont)) => {
+                    let cont = continues(r, s);
+                    if cont && r.deleted == s.deleted {
+                        r.len += s.len;
+                    } else {
+                        spans.push(r, *r_cont);
+                        (*r, *r_cont) = (*s, cont);
+                    }
+                }
+                None => run = Some((*s, false)),
+            }
+        });
+        if let Some((r, cont)) = run {
+            spans.push(&r, cont);
+        }
+        let log_ops: usize = order.iter().map(|&a| self.logs[a as usize].ops.len()).sum();
+        let size = 16 * order.len()
+            + MAX_DELETE_BYTES * log_ops
+            + spans.bytes().len()
+            + max_text_bytes(text.len());
+        let mut w = envelope::begin_with_capacity(KIND_DOC, size);
         w.varint(order.len() as u64);
         for &a in &order {
             w.replica(self.replicas[a as usize]);
@@ -90,73 +127,10 @@ impl Doc {
         }
         // Non-insert history per replica.
         for &a in &order {
-            let ops = canonical_log(&self.logs[a as usize].ops);
-            w.varint(ops.len() as u64);
-            let mut prev_end = 0;
-            let mut target_agent = a;
-            let mut target_ref: i64 = 0;
-            for op in ops.iter() {
-                w.varint(u64::from(op.seq - prev_end));
-                prev_end = op.seq + op.len;
-                match &op.kind {
-                    LogKind::Delete { target, reversed } => {
-                        let same = target.agent == target_agent;
-                        let mut header = u64::from(op.len) << LOG_FLAG_BITS | LOG_DELETE;
-                        header |= if *reversed { LOG_REVERSED } else { 0 }
-                            | if same { LOG_SAME_TARGET } else { 0 };
-                        w.varint(header);
-                        if !same {
-                            w.varint(rank[target.agent as usize]);
-                        }
-                        w.varint_signed(i64::from(target.seq) - target_ref);
-                        target_agent = target.agent;
-                        target_ref = last_target(target.seq, op.len, *reversed);
-                    }
-                    LogKind::Title(t) => {
-                        let TitleOp { time, value } = &**t;
-                        w.varint(1 << LOG_FLAG_BITS | LOG_TITLE);
-                        w.varint(time.wall_ms);
-                        w.varint(u64::from(time.counter));
-                        w.str(value);
-                    }
-                    LogKind::Counter(c) => {
-                        let CounterOp { name, p, n } = &**c;
-                        w.varint(1 << LOG_FLAG_BITS | LOG_COUNTER);
-                        w.str(name);
-                        w.varint(*p);
-                        w.varint(*n);
-                    }
-                }
-            }
-        }
-        // Spans in document order, maximal runs, then the visible text.
-        let counts: Vec<InsertCount> = self
-            .logs
-            .iter()
-            .map(|l| InsertCount::new(&l.ops, l.next))
-            .collect();
-        let mut spans = SpanWriter::new(&rank, &counts, self.rga.span_count());
-        let mut text = String::with_capacity(self.rga.len_chars());
-        let mut cur: Option<Span> = None;
-        for (s, content) in self.rga.spans() {
-            if !s.deleted {
-                text.push_str(content.unwrap_or_default());
-            }
-            match &mut cur {
-                Some(c) if continues(c, s) && c.deleted == s.deleted => c.len += s.len,
-                _ => {
-                    if let Some(c) = cur.take() {
-                        spans.push(&c);
-                    }
-                    cur = Some(*s);
-                }
-            }
-        }
-        if let Some(c) = cur {
-            spans.push(&c);
+            write_log(&mut w, &canonical_log(&self.logs[a as usize].ops), a, &rank);
         }
         w.varint(spans.count);
-        w.raw(spans.w.as_slice());
+        w.raw(spans.bytes());
         write_text(&mut w, &text);
         envelope::finish(w)
     }
@@ -351,6 +325,58 @@ fn last_target(first: Seq, len: u32, reversed: bool) -> i64 {
     } else {
         i64::from(first) + i64::from(len) - 1
     }
+}
+
+/// Most bytes a delete record takes: four varints.
+const MAX_DELETE_BYTES: usize = 40;
+
+/// Writes replica `a`'s non-insert history, `ops` in canonical form.
+fn write_log(w: &mut Writer, ops: &[LogOp], a: Agent, rank: &[u64]) {
+    w.varint(ops.len() as u64);
+    let mut len = w.len();
+    let mut prev_end = 0;
+    let mut target_agent = a;
+    let mut target_ref: i64 = 0;
+    for op in ops {
+        let strings = match &op.kind {
+            LogKind::Delete { .. } => 0,
+            LogKind::Title(t) => t.value.len(),
+            LogKind::Counter(c) => c.name.len(),
+        };
+        let buf = w.room(len, MAX_DELETE_BYTES + strings);
+        len = put_varint(buf, len, u64::from(op.seq - prev_end));
+        prev_end = op.seq + op.len;
+        match &op.kind {
+            LogKind::Delete { target, reversed } => {
+                let same = target.agent == target_agent;
+                let mut header = u64::from(op.len) << LOG_FLAG_BITS | LOG_DELETE;
+                header |= if *reversed { LOG_REVERSED } else { 0 }
+                    | if same { LOG_SAME_TARGET } else { 0 };
+                len = put_varint(buf, len, header);
+                if !same {
+                    len = put_varint(buf, len, rank[target.agent as usize]);
+                }
+                len = put_varint(buf, len, zigzag(i64::from(target.seq) - target_ref));
+                target_agent = target.agent;
+                target_ref = last_target(target.seq, op.len, *reversed);
+            }
+            LogKind::Title(t) => {
+                let TitleOp { time, value } = &**t;
+                len = put_varint(buf, len, 1 << LOG_FLAG_BITS | LOG_TITLE);
+                len = put_varint(buf, len, time.wall_ms);
+                len = put_varint(buf, len, u64::from(time.counter));
+                len = put_bytes(buf, len, value.as_bytes());
+            }
+            LogKind::Counter(c) => {
+                let CounterOp { name, p, n } = &**c;
+                len = put_varint(buf, len, 1 << LOG_FLAG_BITS | LOG_COUNTER);
+                len = put_bytes(buf, len, name.as_bytes());
+                len = put_varint(buf, len, *p);
+                len = put_varint(buf, len, *n);
+            }
+        }
+    }
+    w.truncate(len);
 }
 
 fn invalid(what: &'static str) -> DecodeError {

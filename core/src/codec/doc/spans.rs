@@ -4,7 +4,7 @@
 use super::buckets::Buckets;
 use super::invalid;
 use crate::codec::reader::Reader;
-use crate::codec::writer::Writer;
+use crate::codec::writer::{put_varint, zigzag, Writer};
 use crate::codec::DecodeError;
 use crate::crdt::rga::span::{Agent, ItemId, Span, NO_CONTENT, ROOT_AGENT};
 use crate::doc::LogOp;
@@ -71,71 +71,89 @@ pub(super) fn continues(c: &Span, s: &Span) -> bool {
         && s.origin == c.last_id()
 }
 
+/// Most bytes one span takes: six varints.
+const MAX_SPAN_BYTES: usize = 60;
+
+/// Writes the span section's records (after its count).
 pub(super) struct SpanWriter<'a> {
-    pub w: Writer,
+    w: Writer,
+    /// Bytes written to `w` (see [`Writer::room`]).
+    len: usize,
     pub count: u64,
     rank: &'a [u64],
     counts: &'a [InsertCount],
-    prev: Option<Span>,
+    /// Last id of the span written before (`START` at first).
+    prev_last: ItemId,
     last_end: Vec<u64>,
     last_d: Vec<i64>,
 }
 
 impl<'a> SpanWriter<'a> {
     pub fn new(rank: &'a [u64], counts: &'a [InsertCount], spans: usize) -> Self {
+        let mut w = Writer::new();
+        // About 5 bytes per span.
+        w.room(0, spans * 6 + MAX_SPAN_BYTES);
         SpanWriter {
-            // About 5 bytes per span.
-            w: Writer::with_capacity(spans * 6),
+            w,
+            len: 0,
             count: 0,
             rank,
             counts,
-            prev: None,
+            prev_last: START,
             last_end: vec![0; rank.len()],
             last_d: vec![0; rank.len()],
         }
     }
 
-    pub fn push(&mut self, s: &Span) {
+    /// Writes `s`, a maximal run; `cont` when it continues the span
+    /// written before (see [`continues`]).
+    pub fn push(&mut self, s: &Span, cont: bool) {
         self.count += 1;
-        let before = self.prev.map_or(START, |p| p.last_id());
+        let a = s.agent as usize;
+        let d = s.lamport as i64 - self.counts[a].before(s.seq);
+        let buf = self.w.room(self.len, MAX_SPAN_BYTES);
+        let mut at = self.len;
         let mut header = u64::from(s.len) << SPAN_FLAG_BITS;
         if s.deleted {
             header |= SPAN_DELETED;
         }
-        let cont = self.prev.is_some_and(|p| continues(&p, s));
-        let a = s.agent as usize;
-        let d = s.lamport as i64 - self.counts[a].before(s.seq);
         if cont {
-            self.w.varint(header | MODE_CONTINUES << SPAN_MODE_SHIFT);
+            at = put_varint(buf, at, header | MODE_CONTINUES << SPAN_MODE_SHIFT);
         } else {
-            let mode = if s.origin == before {
+            let mode = if s.origin == self.prev_last {
                 MODE_CHAINED
             } else if s.origin.agent == s.agent && s.origin.seq + 1 == s.seq {
                 MODE_OWN_PREV
             } else {
                 MODE_EXPLICIT
             };
-            let same_agent = self.prev.is_some_and(|p| p.agent == s.agent);
+            let same_agent = self.prev_last.agent == s.agent;
             header |= mode << SPAN_MODE_SHIFT | if same_agent { SPAN_SAME_AGENT } else { 0 };
-            self.w.varint(header);
+            at = put_varint(buf, at, header);
             if !same_agent {
-                self.w.varint(self.rank[a]);
+                at = put_varint(buf, at, self.rank[a]);
             }
-            self.w
-                .varint_signed(i64::from(s.seq) - self.last_end[a] as i64);
-            self.w.varint_signed(d - self.last_d[a]);
+            let seq_gap = i64::from(s.seq) - self.last_end[a] as i64;
+            at = put_varint(buf, at, zigzag(seq_gap));
+            at = put_varint(buf, at, zigzag(d - self.last_d[a]));
             if mode == MODE_EXPLICIT {
                 if s.origin.agent == ROOT_AGENT {
-                    self.w.varint(0);
+                    at = put_varint(buf, at, 0);
                 } else {
-                    self.w.varint(self.rank[s.origin.agent as usize] + 1);
-                    self.w.varint(u64::from(s.origin.seq));
+                    at = put_varint(buf, at, self.rank[s.origin.agent as usize] + 1);
+                    at = put_varint(buf, at, u64::from(s.origin.seq));
                 }
             }
         }
+        self.len = at;
         self.last_end[a] = u64::from(s.seq + s.len);
         self.last_d[a] = d;
-        self.prev = Some(*s);
+        self.prev_last = s.last_id();
+    }
+
+    /// The records written so far.
+    pub fn bytes(&self) -> &[u8] {
+        &self.w.as_slice()[..self.len]
     }
 }
 

@@ -137,13 +137,22 @@ impl Rga {
         out
     }
 
-    /// All spans in document order, with their content (`None` when unknown).
-    pub fn spans(&self) -> impl Iterator<Item = (&Span, Option<&str>)> + '_ {
-        self.tree.spans().map(|s| {
-            let content = (s.content != NO_CONTENT)
-                .then(|| self.arenas[s.agent as usize].slice(s.content, s.len));
-            (s, content)
-        })
+    /// Calls `f` on every span in document order with its visible text
+    /// (empty for deleted spans). Plain loops over the leaves, for encode.
+    pub fn for_each_span(&self, mut f: impl FnMut(&Span, &str)) {
+        let mut leaf = self.tree.first_leaf();
+        while leaf != NONE {
+            let l = &self.tree.leaves[leaf as usize];
+            for s in &l.spans {
+                let text = if s.deleted || s.content == NO_CONTENT {
+                    ""
+                } else {
+                    self.arenas[s.agent as usize].slice(s.content, s.len)
+                };
+                f(s, text);
+            }
+            leaf = l.next;
+        }
     }
 
     /// Rebuilds from spans in document order whose content is already in
