@@ -2,6 +2,7 @@
 //! `docs/PROTOCOL.md`). Canonical: replicas with the same history encode
 //! to the same bytes, whatever order they received it in.
 
+mod bits;
 mod buckets;
 mod check;
 mod spans;
@@ -19,6 +20,7 @@ use crate::crdt::rga::Rga;
 use crate::doc::{merge_deletes, CounterOp, LogKind, LogOp, TitleOp, MAX_COUNTER_NAME, MAX_TITLE};
 use crate::ids::{ReplicaId, Seq, MAX_SEQ};
 use crate::Doc;
+use bits::Predictor;
 use buckets::ById;
 use check::{check_coverage, check_deletes, check_registers};
 use spans::{continues, read_spans, InsertCount, ReadSpans, SpanWriter};
@@ -52,10 +54,10 @@ impl Doc {
 
         // Spans in document order, maximal runs, and the visible text
         // first: their sizes size the output.
-        let counts: Vec<InsertCount> = self
+        let counts: Vec<Predictor> = self
             .logs
             .iter()
-            .map(|l| InsertCount::new(&l.ops, l.next))
+            .map(|l| Predictor::new(&l.ops, l.next))
             .collect();
         let mut spans = SpanWriter::new(&rank, &counts, self.rga.span_count());
         let mut text = String::with_capacity(self.rga.len_chars());

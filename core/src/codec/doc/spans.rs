@@ -1,6 +1,7 @@
 //! The span section of a document: every character run in document order,
 //! with ids and Lamport timestamps predicted from the replica's history.
 
+use super::bits::Predictor;
 use super::buckets::Buckets;
 use super::invalid;
 use crate::codec::reader::Reader;
@@ -81,7 +82,7 @@ pub(super) struct SpanWriter<'a> {
     len: usize,
     pub count: u64,
     rank: &'a [u64],
-    counts: &'a [InsertCount],
+    counts: &'a [Predictor],
     /// Last id of the span written before (`START` at first).
     prev_last: ItemId,
     last_end: Vec<u64>,
@@ -89,7 +90,7 @@ pub(super) struct SpanWriter<'a> {
 }
 
 impl<'a> SpanWriter<'a> {
-    pub fn new(rank: &'a [u64], counts: &'a [InsertCount], spans: usize) -> Self {
+    pub fn new(rank: &'a [u64], counts: &'a [Predictor], spans: usize) -> Self {
         let mut w = Writer::new();
         // About 5 bytes per span.
         w.room(0, spans * 6 + MAX_SPAN_BYTES);
