@@ -15,15 +15,18 @@ use super::DecodeError;
 use crate::crdt::hlc::Hlc;
 use crate::crdt::lww::Stamp;
 use crate::crdt::rga::order::check_order;
-use crate::crdt::rga::span::{Agent, ItemId, Span};
+use crate::crdt::rga::span::{Agent, ItemId};
 use crate::crdt::rga::Rga;
-use crate::doc::{merge_deletes, CounterOp, LogKind, LogOp, TitleOp, MAX_COUNTER_NAME, MAX_TITLE};
+use crate::doc::{
+    continued_direction, merge_deletes, CounterOp, LogKind, LogOp, TitleOp, MAX_COUNTER_NAME,
+    MAX_TITLE,
+};
 use crate::ids::{ReplicaId, Seq, MAX_SEQ};
 use crate::Doc;
 use bits::Predictor;
 use buckets::ById;
 use check::{check_coverage, check_deletes, check_registers};
-use spans::{continues, read_spans, InsertCount, ReadSpans, SpanWriter};
+use spans::{read_spans, InsertCount, ReadSpans, SpanWriter};
 use std::borrow::Cow;
 use text::{hand_out, max_text_bytes, read_text, write_text};
 
@@ -61,28 +64,13 @@ impl Doc {
             .collect();
         let mut spans = SpanWriter::new(&rank, &counts, self.rga.span_count());
         let mut text = String::with_capacity(self.rga.len_chars());
-        // The run being extended, and whether it continues the one before.
-        let mut run: Option<(Span, bool)> = None;
         self.rga.for_each_span(|s, content| {
             if !s.deleted {
                 text.push_str(content);
             }
-            match &mut run {
-                Some((r, r_cont)) => {
-                    let cont = continues(r, s);
-                    if cont && r.deleted == s.deleted {
-                        r.len += s.len;
-                    } else {
-                        spans.push(r, *r_cont);
-                        (*r, *r_cont) = (*s, cont);
-                    }
-                }
-                None => run = Some((*s, false)),
-            }
+            spans.add(s);
         });
-        if let Some((r, cont)) = run {
-            spans.push(&r, cont);
-        }
+        spans.finish();
         let log_ops: usize = order.iter().map(|&a| self.logs[a as usize].ops.len()).sum();
         let size = 16 * order.len()
             + MAX_DELETE_BYTES * log_ops
@@ -392,17 +380,7 @@ fn canonical_log(ops: &[LogOp]) -> Cow<'_, [LogOp]> {
         let LogKind::Delete { reversed, .. } = op.kind else {
             return true;
         };
-        let mergeable = match ops.get(i.wrapping_sub(1)) {
-            Some(&LogOp {
-                seq,
-                len,
-                kind: LogKind::Delete { target, reversed },
-            }) => {
-                let kind = LogKind::Delete { target, reversed };
-                merge_deletes(&mut LogOp { seq, len, kind }, op)
-            }
-            _ => false,
-        };
+        let mergeable = i > 0 && continued_direction(&ops[i - 1], op).is_some();
         !(mergeable || (reversed && op.len == 1))
     });
     if is_canonical {

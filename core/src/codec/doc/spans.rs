@@ -64,18 +64,24 @@ impl InsertCount {
     }
 }
 
-/// True when `s` continues `c`'s run of ids, clocks and origins.
-pub(super) fn continues(c: &Span, s: &Span) -> bool {
+/// True when `s` continues the run of `len` characters starting with `c`:
+/// ids, clocks and origins.
+fn continues(c: &Span, len: u32, s: &Span) -> bool {
     c.agent == s.agent
-        && c.seq + c.len == s.seq
-        && c.lamport + u64::from(c.len) == s.lamport
-        && s.origin == c.last_id()
+        && c.seq + len == s.seq
+        && c.lamport + u64::from(len) == s.lamport
+        && s.origin
+            == (ItemId {
+                agent: c.agent,
+                seq: c.seq + len - 1,
+            })
 }
 
 /// Most bytes one span takes: six varints.
 const MAX_SPAN_BYTES: usize = 60;
 
-/// Writes the span section's records (after its count).
+/// Writes the span section's records (after its count) from the spans in
+/// document order, merged into maximal runs.
 pub(super) struct SpanWriter<'a> {
     w: Writer,
     /// Bytes written to `w` (see [`Writer::room`]).
@@ -83,7 +89,10 @@ pub(super) struct SpanWriter<'a> {
     pub count: u64,
     rank: &'a [u64],
     counts: &'a [Predictor],
-    /// Last id of the span written before (`START` at first).
+    /// The run being extended: its first span, its length, and whether it
+    /// continues the run written before (a span is not copied).
+    run: Option<(&'a Span, u32, bool)>,
+    /// Last id of the run written before (`START` at first).
     prev_last: ItemId,
     last_end: Vec<u64>,
     last_d: Vec<i64>,
@@ -100,21 +109,46 @@ impl<'a> SpanWriter<'a> {
             count: 0,
             rank,
             counts,
+            run: None,
             prev_last: START,
             last_end: vec![0; rank.len()],
             last_d: vec![0; rank.len()],
         }
     }
 
-    /// Writes `s`, a maximal run; `cont` when it continues the span
-    /// written before (see [`continues`]).
-    pub fn push(&mut self, s: &Span, cont: bool) {
+    /// Takes the next span in document order.
+    #[inline]
+    pub fn add(&mut self, s: &'a Span) {
+        match self.run {
+            Some((first, len, first_cont)) => {
+                let cont = continues(first, len, s);
+                if cont && first.deleted == s.deleted {
+                    self.run = Some((first, len + s.len, first_cont));
+                } else {
+                    self.write(first, len, first_cont);
+                    self.run = Some((s, s.len, cont));
+                }
+            }
+            None => self.run = Some((s, s.len, false)),
+        }
+    }
+
+    /// Writes the last run; the records are then complete.
+    pub fn finish(&mut self) {
+        if let Some((first, len, cont)) = self.run.take() {
+            self.write(first, len, cont);
+        }
+    }
+
+    /// Writes the run of `len` characters starting with `s`; `cont` when it
+    /// continues the run written before.
+    fn write(&mut self, s: &Span, len: u32, cont: bool) {
         self.count += 1;
         let a = s.agent as usize;
         let d = s.lamport as i64 - self.counts[a].before(s.seq);
         let buf = self.w.room(self.len, MAX_SPAN_BYTES);
         let mut at = self.len;
-        let mut header = u64::from(s.len) << SPAN_FLAG_BITS;
+        let mut header = u64::from(len) << SPAN_FLAG_BITS;
         if s.deleted {
             header |= SPAN_DELETED;
         }
@@ -147,9 +181,12 @@ impl<'a> SpanWriter<'a> {
             }
         }
         self.len = at;
-        self.last_end[a] = u64::from(s.seq + s.len);
+        self.last_end[a] = u64::from(s.seq + len);
         self.last_d[a] = d;
-        self.prev_last = s.last_id();
+        self.prev_last = ItemId {
+            agent: s.agent,
+            seq: s.seq + len - 1,
+        };
     }
 
     /// The records written so far.

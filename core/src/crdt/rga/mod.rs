@@ -139,7 +139,7 @@ impl Rga {
 
     /// Calls `f` on every span in document order with its visible text
     /// (empty for deleted spans). Plain loops over the leaves, for encode.
-    pub fn for_each_span(&self, mut f: impl FnMut(&Span, &str)) {
+    pub fn for_each_span<'a>(&'a self, mut f: impl FnMut(&'a Span, &'a str)) {
         let mut leaf = self.tree.first_leaf();
         while leaf != NONE {
             let l = &self.tree.leaves[leaf as usize];
