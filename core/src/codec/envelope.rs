@@ -55,7 +55,7 @@ pub(crate) fn checksum(bytes: &[u8]) -> u32 {
     crc32fast::hash(bytes)
 }
 
-/// CRC-32/ISO-HDLC of `bytes`: slice-by-8 tables built at run time (see
+/// CRC-32/ISO-HDLC of `bytes`: slice-by-16 tables built at run time (see
 /// the target dependencies in Cargo.toml).
 #[cfg(target_arch = "wasm32")]
 pub(crate) fn checksum(bytes: &[u8]) -> u32 {
