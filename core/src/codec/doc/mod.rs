@@ -27,7 +27,6 @@ use bits::Predictor;
 use buckets::ById;
 use check::{check_coverage, check_deletes, check_registers};
 use spans::{read_spans, InsertCount, ReadSpans, SpanWriter};
-use std::borrow::Cow;
 use text::{hand_out, max_text_bytes, read_text, write_text};
 
 /// History header: `len << 4 | same_target_agent << 3 | reversed << 2 | kind`.
@@ -117,7 +116,7 @@ impl Doc {
         }
         // Non-insert history per replica.
         for &a in &order {
-            write_log(&mut w, &canonical_log(&self.logs[a as usize].ops), a, &rank);
+            write_log(&mut w, &self.logs[a as usize].ops, a, &rank);
         }
         w.varint(spans.count);
         w.raw(spans.bytes());
@@ -320,19 +319,38 @@ fn last_target(first: Seq, len: u32, reversed: bool) -> i64 {
 /// Most bytes a delete record takes: four varints.
 const MAX_DELETE_BYTES: usize = 40;
 
-/// Writes replica `a`'s non-insert history, `ops` in canonical form.
+/// Writes replica `a`'s non-insert history in canonical form: as it is
+/// when it already is (local typing merges as it goes), else merged first.
 fn write_log(w: &mut Writer, ops: &[LogOp], a: Agent, rank: &[u64]) {
+    let start = w.len();
+    if !write_ops(w, ops, a, rank) {
+        w.truncate(start);
+        write_ops(w, &canonical_log(ops), a, rank);
+    }
+}
+
+/// Writes `ops` as they are; stops and returns false at the first delete
+/// record that the canonical form merges or writes forward.
+fn write_ops(w: &mut Writer, ops: &[LogOp], a: Agent, rank: &[u64]) -> bool {
     w.varint(ops.len() as u64);
     let mut len = w.len();
     let mut prev_end = 0;
     let mut target_agent = a;
     let mut target_ref: i64 = 0;
+    let mut prev: Option<&LogOp> = None;
     for op in ops {
         let strings = match &op.kind {
-            LogKind::Delete { .. } => 0,
+            LogKind::Delete { reversed, .. } => {
+                let merges = prev.is_some_and(|p| continued_direction(p, op).is_some());
+                if merges || (*reversed && op.len == 1) {
+                    return false;
+                }
+                0
+            }
             LogKind::Title(t) => t.value.len(),
             LogKind::Counter(c) => c.name.len(),
         };
+        prev = Some(op);
         let buf = w.room(len, MAX_DELETE_BYTES + strings);
         len = put_varint(buf, len, u64::from(op.seq - prev_end));
         prev_end = op.seq + op.len;
@@ -367,25 +385,16 @@ fn write_log(w: &mut Writer, ops: &[LogOp], a: Agent, rank: &[u64]) {
         }
     }
     w.truncate(len);
+    true
 }
 
 fn invalid(what: &'static str) -> DecodeError {
     DecodeError::Invalid { what }
 }
 
-/// Delete records merged into maximal runs; borrowed when they already are
-/// (local typing merges as it goes), so nothing is cloned.
-fn canonical_log(ops: &[LogOp]) -> Cow<'_, [LogOp]> {
-    let is_canonical = ops.iter().enumerate().all(|(i, op)| {
-        let LogKind::Delete { reversed, .. } = op.kind else {
-            return true;
-        };
-        let mergeable = i > 0 && continued_direction(&ops[i - 1], op).is_some();
-        !(mergeable || (reversed && op.len == 1))
-    });
-    if is_canonical {
-        return Cow::Borrowed(ops);
-    }
+/// Delete records merged into maximal runs, greedily from the first, and a
+/// run of one target written forward.
+fn canonical_log(ops: &[LogOp]) -> Vec<LogOp> {
     let mut out: Vec<LogOp> = Vec::with_capacity(ops.len());
     for op in ops {
         if let Some(last) = out.last_mut() {
@@ -401,5 +410,5 @@ fn canonical_log(ops: &[LogOp]) -> Cow<'_, [LogOp]> {
         }
         out.push(op);
     }
-    Cow::Owned(out)
+    out
 }
