@@ -23,7 +23,6 @@ use crate::doc::{
 };
 use crate::ids::{ReplicaId, Seq, MAX_SEQ};
 use crate::Doc;
-use bits::Predictor;
 use buckets::ById;
 use check::{check_coverage, check_deletes, check_registers};
 use spans::{read_spans, InsertCount, ReadSpans, SpanWriter};
@@ -56,12 +55,7 @@ impl Doc {
 
         // Spans in document order, maximal runs, and the visible text
         // first: their sizes size the output.
-        let counts: Vec<Predictor> = self
-            .logs
-            .iter()
-            .map(|l| Predictor::new(&l.ops, l.next))
-            .collect();
-        let mut spans = SpanWriter::new(&rank, &counts, self.rga.span_count());
+        let mut spans = SpanWriter::new(&rank, &self.logs, self.rga.span_count());
         let mut text = String::with_capacity(self.rga.len_chars());
         self.rga.for_each_span(|s, content| {
             if !s.deleted {

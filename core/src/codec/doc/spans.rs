@@ -8,7 +8,7 @@ use crate::codec::reader::Reader;
 use crate::codec::writer::{put_varint, zigzag, Writer};
 use crate::codec::DecodeError;
 use crate::crdt::rga::span::{Agent, ItemId, Span, NO_CONTENT, ROOT_AGENT};
-use crate::doc::LogOp;
+use crate::doc::{AgentLog, LogOp};
 use crate::ids::{Seq, MAX_LAMPORT, MAX_SEQ};
 
 /// Span header: `len << 4 | same_agent << 3 | mode << 1 | deleted`.
@@ -87,35 +87,52 @@ pub(super) struct SpanWriter<'a> {
     /// Bytes written to `w` (see [`Writer::room`]).
     len: usize,
     pub count: u64,
-    rank: &'a [u64],
-    counts: &'a [Predictor],
+    /// Per replica (agent), what its spans need.
+    agents: Vec<AgentState>,
     /// The run being extended: its first span, its length, and whether it
     /// continues the run written before (a span is not copied).
     run: Option<(&'a Span, u32, bool)>,
     /// Last id of the run written before (`START` at first).
     prev_last: ItemId,
-    last_end: Vec<u64>,
-    last_d: Vec<i64>,
 }
 
-impl<'a> SpanWriter<'a> {
-    pub fn new(rank: &'a [u64], counts: &'a [Predictor], spans: usize) -> Self {
+/// One replica's rank, Lamport predictor, and the end and predictor error
+/// of its last run (one bounds check per span instead of four).
+struct AgentState {
+    rank: u64,
+    predict: Predictor,
+    last_end: u64,
+    last_d: i64,
+}
+
+impl SpanWriter<'_> {
+    /// For replicas of the given ranks and histories, about `spans` spans.
+    pub fn new(rank: &[u64], logs: &[AgentLog], spans: usize) -> Self {
         let mut w = Writer::new();
         // About 5 bytes per span.
         w.room(0, spans * 6 + MAX_SPAN_BYTES);
+        let agents = rank
+            .iter()
+            .zip(logs)
+            .map(|(&rank, log)| AgentState {
+                rank,
+                predict: Predictor::new(&log.ops, log.next),
+                last_end: 0,
+                last_d: 0,
+            })
+            .collect();
         SpanWriter {
             w,
             len: 0,
             count: 0,
-            rank,
-            counts,
+            agents,
             run: None,
             prev_last: START,
-            last_end: vec![0; rank.len()],
-            last_d: vec![0; rank.len()],
         }
     }
+}
 
+impl<'a> SpanWriter<'a> {
     /// Takes the next span in document order.
     #[inline]
     pub fn add(&mut self, s: &'a Span) {
@@ -145,7 +162,8 @@ impl<'a> SpanWriter<'a> {
     fn write(&mut self, s: &Span, len: u32, cont: bool) {
         self.count += 1;
         let a = s.agent as usize;
-        let d = s.lamport as i64 - self.counts[a].before(s.seq);
+        let agent = &self.agents[a];
+        let d = s.lamport as i64 - agent.predict.before(s.seq);
         let buf = self.w.room(self.len, MAX_SPAN_BYTES);
         let mut at = self.len;
         let mut header = u64::from(len) << SPAN_FLAG_BITS;
@@ -166,23 +184,25 @@ impl<'a> SpanWriter<'a> {
             header |= mode << SPAN_MODE_SHIFT | if same_agent { SPAN_SAME_AGENT } else { 0 };
             at = put_varint(buf, at, header);
             if !same_agent {
-                at = put_varint(buf, at, self.rank[a]);
+                at = put_varint(buf, at, agent.rank);
             }
-            let seq_gap = i64::from(s.seq) - self.last_end[a] as i64;
+            let seq_gap = i64::from(s.seq) - agent.last_end as i64;
             at = put_varint(buf, at, zigzag(seq_gap));
-            at = put_varint(buf, at, zigzag(d - self.last_d[a]));
+            at = put_varint(buf, at, zigzag(d - agent.last_d));
             if mode == MODE_EXPLICIT {
                 if s.origin.agent == ROOT_AGENT {
                     at = put_varint(buf, at, 0);
                 } else {
-                    at = put_varint(buf, at, self.rank[s.origin.agent as usize] + 1);
+                    let rank = self.agents[s.origin.agent as usize].rank;
+                    at = put_varint(buf, at, rank + 1);
                     at = put_varint(buf, at, u64::from(s.origin.seq));
                 }
             }
         }
         self.len = at;
-        self.last_end[a] = u64::from(s.seq + len);
-        self.last_d[a] = d;
+        let agent = &mut self.agents[a];
+        agent.last_end = u64::from(s.seq + len);
+        agent.last_d = d;
         self.prev_last = ItemId {
             agent: s.agent,
             seq: s.seq + len - 1,
