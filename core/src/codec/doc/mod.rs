@@ -57,13 +57,16 @@ impl Doc {
         // first: their sizes size the output.
         let mut spans = SpanWriter::new(&rank, &self.logs, self.rga.span_count());
         let mut text = String::with_capacity(self.rga.len_chars());
-        self.rga.for_each_span(|s, content| {
-            if !s.deleted {
-                text.push_str(content);
+        // The end marker writes the last run and takes its place, unwritten.
+        let end = [SpanWriter::END];
+        for leaf in self.rga.leaves().chain([&end[..]]) {
+            for s in leaf {
+                if !s.deleted {
+                    text.push_str(self.rga.content(s));
+                }
+                spans.add(s);
             }
-            spans.add(s);
-        });
-        spans.finish();
+        }
         let log_ops: usize = order.iter().map(|&a| self.logs[a as usize].ops.len()).sum();
         let size = 16 * order.len()
             + MAX_DELETE_BYTES * log_ops

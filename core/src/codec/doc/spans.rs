@@ -133,8 +133,20 @@ impl SpanWriter<'_> {
 }
 
 impl<'a> SpanWriter<'a> {
-    /// Takes the next span in document order.
-    #[inline]
+    /// A span that continues no run: added after the last span, it
+    /// writes the last run (and is not written itself).
+    pub const END: Span = Span {
+        agent: ROOT_AGENT,
+        seq: 0,
+        len: 1,
+        utf16: 0,
+        lamport: 0,
+        origin: START,
+        content: NO_CONTENT,
+        deleted: true,
+    };
+
+    /// Takes the next span in document order (then [`SpanWriter::END`]).
     pub fn add(&mut self, s: &'a Span) {
         match self.run {
             Some((first, len, first_cont)) => {
@@ -147,13 +159,6 @@ impl<'a> SpanWriter<'a> {
                 }
             }
             None => self.run = Some((s, s.len, false)),
-        }
-    }
-
-    /// Writes the last run; the records are then complete.
-    pub fn finish(&mut self) {
-        if let Some((first, len, cont)) = self.run.take() {
-            self.write(first, len, cont);
         }
     }
 

@@ -137,21 +137,25 @@ impl Rga {
         out
     }
 
-    /// Calls `f` on every span in document order with its visible text
-    /// (empty for deleted spans). Plain loops over the leaves, for encode.
-    pub fn for_each_span<'a>(&'a self, mut f: impl FnMut(&'a Span, &'a str)) {
+    /// All spans in document order, one leaf's at a time (plain loops over
+    /// slices, for encode).
+    pub fn leaves(&self) -> impl Iterator<Item = &[Span]> + '_ {
         let mut leaf = self.tree.first_leaf();
-        while leaf != NONE {
-            let l = &self.tree.leaves[leaf as usize];
-            for s in &l.spans {
-                let text = if s.deleted || s.content == NO_CONTENT {
-                    ""
-                } else {
-                    self.arenas[s.agent as usize].slice(s.content, s.len)
-                };
-                f(s, text);
-            }
+        core::iter::from_fn(move || {
+            let l = self.tree.leaves.get(leaf as usize)?;
             leaf = l.next;
+            Some(&l.spans[..])
+        })
+    }
+
+    /// The text of a span (empty when its content is unknown: it arrived
+    /// deleted).
+    #[inline]
+    pub fn content(&self, s: &Span) -> &str {
+        if s.content == NO_CONTENT {
+            ""
+        } else {
+            self.arenas[s.agent as usize].slice(s.content, s.len)
         }
     }
 
