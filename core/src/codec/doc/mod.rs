@@ -25,7 +25,7 @@ use crate::ids::{ReplicaId, Seq, MAX_SEQ};
 use crate::Doc;
 use buckets::ById;
 use check::{check_coverage, check_deletes, check_registers};
-use spans::{read_spans, InsertCount, ReadSpans, SpanWriter};
+use spans::{read_spans, write_spans, InsertCount, ReadSpans};
 use text::{hand_out, max_text_bytes, read_text, write_text};
 
 /// History header: `len << 4 | same_target_agent << 3 | reversed << 2 | kind`.
@@ -53,24 +53,12 @@ impl Doc {
         }
         let rank_of = |r: ReplicaId| rank[self.agents[&r] as usize];
 
-        // Spans in document order, maximal runs, and the visible text
-        // first: their sizes size the output.
-        let mut spans = SpanWriter::new(&rank, &self.logs, self.rga.span_count());
-        let mut text = String::with_capacity(self.rga.len_chars());
-        // The end marker writes the last run and takes its place, unwritten.
-        let end = [SpanWriter::END];
-        for leaf in self.rga.leaves().chain([&end[..]]) {
-            for s in leaf {
-                if !s.deleted {
-                    text.push_str(self.rga.content(s));
-                }
-                spans.add(s);
-            }
-        }
+        // Spans and the visible text first: their sizes size the output.
+        let (span_count, spans, text) = write_spans(&self.rga, &rank, &self.logs);
         let log_ops: usize = order.iter().map(|&a| self.logs[a as usize].ops.len()).sum();
         let size = 16 * order.len()
             + MAX_DELETE_BYTES * log_ops
-            + spans.bytes().len()
+            + spans.len()
             + max_text_bytes(text.len());
         let mut w = envelope::begin_with_capacity(KIND_DOC, size);
         w.varint(order.len() as u64);
@@ -115,8 +103,8 @@ impl Doc {
         for &a in &order {
             write_log(&mut w, &self.logs[a as usize].ops, a, &rank);
         }
-        w.varint(spans.count);
-        w.raw(spans.bytes());
+        w.varint(span_count);
+        w.raw(spans.as_slice());
         write_text(&mut w, &text);
         envelope::finish(w)
     }

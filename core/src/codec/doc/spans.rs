@@ -8,6 +8,7 @@ use crate::codec::reader::Reader;
 use crate::codec::writer::{put_varint, zigzag, Writer};
 use crate::codec::DecodeError;
 use crate::crdt::rga::span::{Agent, ItemId, Span, NO_CONTENT, ROOT_AGENT};
+use crate::crdt::rga::Rga;
 use crate::doc::{AgentLog, LogOp};
 use crate::ids::{Seq, MAX_LAMPORT, MAX_SEQ};
 
@@ -86,7 +87,7 @@ pub(super) struct SpanWriter<'a> {
     w: Writer,
     /// Bytes written to `w` (see [`Writer::room`]).
     len: usize,
-    pub count: u64,
+    count: u64,
     /// Per replica (agent), what its spans need.
     agents: Vec<AgentState>,
     /// The run being extended: its first span, its length, and whether it
@@ -214,10 +215,33 @@ impl<'a> SpanWriter<'a> {
         };
     }
 
-    /// The records written so far.
-    pub fn bytes(&self) -> &[u8] {
-        &self.w.as_slice()[..self.len]
+    /// The number of records and the records.
+    fn finish(mut self) -> (u64, Writer) {
+        self.w.truncate(self.len);
+        (self.count, self.w)
     }
+}
+
+/// The span section of `rga` (its spans in document order as maximal
+/// runs): the record count and the records; and the visible text. Not inlined into `Doc::encode`: V8 optimizes a wasm function in
+/// the background once it runs hot, taking longer the larger it is, and
+/// this loop alone is ready by the second call.
+#[inline(never)]
+pub(super) fn write_spans(rga: &Rga, rank: &[u64], logs: &[AgentLog]) -> (u64, Writer, String) {
+    let mut spans = SpanWriter::new(rank, logs, rga.span_count());
+    let mut text = String::with_capacity(rga.len_chars());
+    // The end marker writes the last run and takes its place, unwritten.
+    let end = [SpanWriter::END];
+    for leaf in rga.leaves().chain([&end[..]]) {
+        for s in leaf {
+            if !s.deleted {
+                text.push_str(rga.content(s));
+            }
+            spans.add(s);
+        }
+    }
+    let (count, records) = spans.finish();
+    (count, records, text)
 }
 
 /// The spans as read, before any cross-check.
