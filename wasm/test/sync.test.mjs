@@ -151,6 +151,11 @@ test('golden vectors from the native core decode and re-encode byte-identically'
   fromLegacy.applyDelta(vector('edited_delta.bin'));
   assert.ok(bytesEqual(fromLegacy.encode(), stored));
   assert.ok(bytesEqual(Doc.decode(vector('empty_doc.bin')).encode(), vector('empty_doc.bin')));
+  // A text over 64 KiB (two LZ4 blocks): wasm writes the native bytes too.
+  const long = Doc.decode(vector('long_text_doc.bin'));
+  assert.equal(long.length, 1599 * 51);
+  assert.ok(long.text().startsWith('00000 the quick brown fox jumps over the lazy dog.\n'));
+  assert.ok(bytesEqual(long.encode(), vector('long_text_doc.bin')));
   for (const name of ['backspace_delta.bin', 'backspace_delta_compact.bin']) {
     const backspace = new Doc();
     backspace.applyDelta(vector(name));

@@ -469,9 +469,9 @@ fn unknown_history_kind_and_text_mode_return_unknown_tag_error() {
         doc_err(&title.raw(&[0; 4]).doc()),
         unknown("history operation", 1)
     );
-    // An empty document with text mode 2.
-    let doc = Body::default().v(&[0, 0, 0, 0, 2, 0]).doc();
-    assert_eq!(doc_err(&doc), unknown("text mode", 2));
+    // An empty document with text mode 3.
+    let doc = Body::default().v(&[0, 0, 0, 0, 3, 0]).doc();
+    assert_eq!(doc_err(&doc), unknown("text mode", 3));
 }
 
 #[test]

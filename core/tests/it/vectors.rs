@@ -165,6 +165,24 @@ pub(crate) fn backspace_delta() -> Delta {
     backspace_doc().delta_since(&VersionVector::new())
 }
 
+/// The stored long document (not in [`VECTORS`]: the byte-by-byte hostile
+/// tests would take minutes over it).
+pub(crate) const LONG_TEXT_DOC: &str = "long_text_doc.bin";
+
+/// 1,600 numbered lines (81,600 bytes) typed one by one, then one line
+/// deleted: a text over 64 KiB, so its LZ4 section has two blocks.
+pub(crate) fn long_text_doc() -> Doc {
+    let mut carol = Doc::new(CAROL);
+    let mut at = 0;
+    for i in 0..1600 {
+        let line = format!("{i:05} the quick brown fox jumps over the lazy dog.\n");
+        carol.insert(at, &line).unwrap();
+        at += line.len();
+    }
+    carol.delete(51 * 800, 51).unwrap();
+    carol
+}
+
 fn version(entries: &[(ReplicaId, u32)]) -> VersionVector {
     entries.iter().copied().collect()
 }
@@ -220,6 +238,19 @@ fn delta_of_the_edited_document_encodes_to_the_stored_bytes() {
 #[test]
 fn backspace_delta_encodes_to_the_stored_bytes() {
     assert_stored("backspace_delta_compact.bin", &backspace_delta().encode());
+}
+
+/// The same bytes from every build: lz4_flex hashes differently on 32- and
+/// 64-bit targets for blocks of 64 KiB and more, so the text goes in
+/// smaller blocks (wasm/test/sync.test.mjs re-encodes this file in wasm).
+#[test]
+fn long_document_encodes_to_the_stored_bytes_and_back() {
+    let bytes = long_text_doc().encode();
+    assert_stored(LONG_TEXT_DOC, &bytes);
+    let doc = Doc::decode(&bytes, READER).unwrap();
+    assert_eq!(doc.text(), long_text_doc().text());
+    assert_eq!(doc.len(), 1599 * 51);
+    assert_eq!(doc.encode(), bytes);
 }
 
 #[test]
@@ -354,4 +385,5 @@ fn regenerate_golden_vectors() {
     for v in VECTORS.iter().filter(|v| !v.legacy) {
         std::fs::write(dir.join(v.name), (v.build)()).unwrap();
     }
+    std::fs::write(dir.join(LONG_TEXT_DOC), long_text_doc().encode()).unwrap();
 }
