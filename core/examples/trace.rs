@@ -17,6 +17,12 @@
 //! (`Doc::decode` + `text()`), `merge_ms` (applying
 //! `delta_since(&VersionVector::new())` to an empty document + `text()`; the
 //! delta is built outside the timing), `delta_bytes` (that delta encoded),
+//! `stream_bytes` (sequential traces: each txn replayed again on a fresh
+//! replica, encoded as `delta_since` the version before it, as trace-bench's
+//! `--stream` captures it; the sum of their sizes, each delta decoded and
+//! applied to a second replica that must end with the same text),
+//! `decode_peak_bytes` (the most heap live at once during `Doc::decode` +
+//! `text()`, beyond what was live before, measured in a child process),
 //! `memory_bytes` (heap allocated minus freed across the replay, counted by
 //! the global allocator below: the document(s) it leaves, for concurrent
 //! traces all replicas), `heap_bytes` (what `Doc::heap_bytes` reports for
@@ -32,7 +38,7 @@
 mod trace;
 
 use cap::Cap;
-use quire_core::{Doc, ReplicaId, VersionVector};
+use quire_core::{Delta, Doc, ReplicaId, VersionVector};
 use serde::Serialize;
 use std::alloc::System;
 use std::io::{Read, Write};
@@ -63,6 +69,8 @@ struct Report {
     merge_ms: f64,
     delta_bytes: usize,
     decode_peak_bytes: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_bytes: Option<usize>,
     memory_bytes: usize,
     heap_bytes: usize,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -210,6 +218,22 @@ fn run(trace: &trace::Trace) -> Result<Report, trace::TraceError> {
         Err(e) => errors.push(format!("applying the full delta to an empty doc failed: {e}")),
     }
 
+    let stream_bytes = if trace.kind == trace::Kind::Sequential {
+        match stream(trace, ReplicaId(fresh + 2)) {
+            Ok((bytes, t)) if t == text => Some(bytes),
+            Ok(_) => {
+                errors.push("text after applying the stream differs".into());
+                None
+            }
+            Err(e) => {
+                errors.push(format!("stream: {e}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+
     Ok(Report {
         trace: trace.name.clone(),
         kind: trace.kind.as_str(),
@@ -225,6 +249,7 @@ fn run(trace: &trace::Trace) -> Result<Report, trace::TraceError> {
         merge_ms,
         delta_bytes,
         decode_peak_bytes,
+        stream_bytes,
         memory_bytes,
         heap_bytes,
         errors,
@@ -275,6 +300,31 @@ fn child_decode_peak(bytes: &[u8]) -> Result<usize, String> {
     text.trim()
         .parse()
         .map_err(|_| format!("unexpected output {text:?}"))
+}
+
+/// Replays a sequential trace with one delta per txn, applied to a second
+/// replica as it comes: the deltas' total size and the receiver's text.
+fn stream(trace: &trace::Trace, receiver: ReplicaId) -> Result<(usize, String), String> {
+    let mut doc = Doc::new(ReplicaId(1));
+    let mut other = Doc::new(receiver);
+    let mut total = 0;
+    let start =
+        (!trace.start_content.is_empty()).then(|| trace::Patch(0, 0, trace.start_content.clone()));
+    let txns = start
+        .into_iter()
+        .map(|p| vec![p])
+        .chain(trace.txns.iter().map(|t| t.patches.clone()));
+    for patches in txns {
+        let before = doc.version();
+        for p in &patches {
+            trace::apply_patch(&mut doc, p).map_err(|e| e.0)?;
+        }
+        let bytes = doc.delta_since(&before).encode();
+        total += bytes.len();
+        let delta = Delta::decode(&bytes).map_err(|e| e.to_string())?;
+        other.apply(&delta).map_err(|e| e.to_string())?;
+    }
+    Ok((total, other.text()))
 }
 
 /// Index (in chars) of the first character where `a` and `b` differ.

@@ -65,6 +65,35 @@ test('edits made while the relay is down survive a reload and arrive exactly onc
   await b.context().close();
 });
 
+test('a tab opened while the last one closes takes its unsent edits over', async () => {
+  const doc = freshDoc();
+  const context = await env.browser.newContext();
+  await cacheFiles(context, env.relay);
+  const a = await context.newPage();
+  await a.goto(`${env.relay.http}/?doc=${doc}`);
+  await waitLive(a);
+  const replica = await replicaOf(a);
+  await env.relay.kill();
+  await a.waitForFunction(() => document.querySelector('#status').dataset.status !== 'live');
+  await typeAt(a, 0, 'unsent in the closing tab');
+  await new Promise((r) => setTimeout(r, 500)); // past the save delay
+
+  // The new tab starts while the old one still holds its record's lock.
+  const b = await context.newPage();
+  await b.goto(`${env.relay.http}/?doc=${doc}`);
+  await b.waitForFunction(() => window.quireDoc);
+  await a.close();
+  await b.waitForFunction(() => document.querySelector('#editor').value === 'unsent in the closing tab');
+  assert.equal(await replicaOf(b), replica, 'the new tab took the closed tab\'s replica over');
+
+  await env.relay.start();
+  await waitLive(b, 30_000);
+  await b.waitForFunction(() => document.querySelector('#pending').textContent === '0', null, { timeout: 15_000 });
+  const stored = await (await fetch(`${env.relay.http}/docs/${doc}`)).json();
+  assert.equal(stored.text, 'unsent in the closing tab');
+  await context.close();
+});
+
 test('two tabs of one browser never share a replica, and read each other\'s saved state', async () => {
   const doc = freshDoc();
   const context = await env.browser.newContext();

@@ -9,6 +9,9 @@
 
   const MAGIC = 'quire1';
   const SAVE_DELAY_MS = 200;
+  // How long a starting client waits for a record with unsent operations
+  // whose lock is held: a reloading page releases it as it unloads.
+  const HANDOVER_MS = 1500;
 
   const error = (code, message, cause) =>
     Object.assign(new Error(message, { cause }), { name: 'QuireError', code });
@@ -64,15 +67,16 @@
   const seqOf = (resume) => (resume ? Number(resume.split(':')[1]) : -1);
 
   // Holds the lock `name` until the returned function is called; null when
-  // another client holds it. Without locks the storage is assumed to be
-  // this client's alone.
-  function claim(locks, name) {
+  // another client holds it (after waiting up to `waitMs` for it). Without
+  // locks the storage is assumed to be this client's alone.
+  function claim(locks, name, waitMs = 0) {
     if (!locks) return Promise.resolve(() => {});
+    const options = waitMs > 0 ? { signal: AbortSignal.timeout(waitMs) } : { ifAvailable: true };
     return new Promise((resolve) => {
       let release;
       const held = new Promise((r) => { release = r; });
       Promise.resolve(
-        locks.request(name, { ifAvailable: true }, (lock) => {
+        locks.request(name, options, (lock) => {
           resolve(lock ? release : null);
           return lock ? held : undefined;
         }),
@@ -221,8 +225,24 @@
           fail(`ignoring the unreadable record ${key(id)}`, e);
         }
       }
-      // Adopt the free record with the most unsent operations (they are
-      // sent only by a client of that replica); merge the others in.
+      // Unsent operations are sent only by a client of their replica. If no
+      // free record has any but a held one does, its holder may be a page
+      // that is reloading: wait for it, then read the record it left.
+      const others = records.filter((r) => r.id !== replica);
+      const busy = others.filter((r) => !r.release && r.rec.pending > 0);
+      if (busy.length && !others.some((r) => r.release && r.rec.pending > 0)) {
+        const best = busy.reduce((a, b) => (b.rec.pending > a.rec.pending ? b : a));
+        best.release = await claim(locks, lockName(best.id), HANDOVER_MS);
+        if (best.release) {
+          try {
+            best.rec = unpack(await storage.get(key(best.id))) ?? best.rec;
+          } catch (e) {
+            fail(`could not read ${key(best.id)} again`, e);
+          }
+        }
+      }
+      // Adopt the free record with the most unsent operations; merge the
+      // others in.
       records.sort((a, b) => Boolean(b.release) - Boolean(a.release) || b.rec.pending - a.rec.pending);
       let adopted = false;
       for (const { id, rec, release } of records) {

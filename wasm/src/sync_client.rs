@@ -324,6 +324,7 @@ impl State {
             status,
             pending: self.session.pending(),
             server_seq: self.session.server_seq(),
+            restored: self.loaded,
         }
     }
 
@@ -717,6 +718,13 @@ impl SyncClient {
         convert::seq_to_js(self.shared.report.get().server_seq)
     }
 
+    /// Whether the stored document was restored (always true without a
+    /// storage). Connecting waits for it; `onStatus` tells when it flips.
+    #[wasm_bindgen(getter)]
+    pub fn restored(&self) -> bool {
+        self.shared.report.get().restored
+    }
+
     /// Why the last connection ended (an `Error` with `code` and `fatal`),
     /// or null; cleared when a connection goes live.
     #[wasm_bindgen(getter, js_name = lastError, unchecked_return_type = "SyncClientError | null")]
@@ -734,8 +742,8 @@ impl SyncClient {
         self.shared.doc_id.clone()
     }
 
-    /// Calls `listener({ status, pending, serverSeq, error })` whenever one
-    /// of them changes; returns a function that unsubscribes it.
+    /// Calls `listener({ status, pending, serverSeq, restored, error })`
+    /// whenever one of them changes; returns a function that unsubscribes it.
     #[wasm_bindgen(js_name = onStatus, unchecked_return_type = "() => void")]
     pub fn on_status(
         &self,

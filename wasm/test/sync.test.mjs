@@ -143,13 +143,25 @@ test('golden vectors from the native core decode and re-encode byte-identically'
   assert.ok(bytesEqual(doc.encode(), stored));
   // The same history built here from the native delta encodes identically.
   const fromDelta = new Doc({ replicaId: 0xfeedn });
-  fromDelta.applyDelta(vector('edited_delta.bin'));
+  fromDelta.applyDelta(vector('edited_delta_compact.bin'));
   assert.ok(bytesEqual(fromDelta.encode(), stored));
-  assert.ok(bytesEqual(fromDelta.encodeDelta(), vector('edited_delta.bin')));
+  assert.ok(bytesEqual(fromDelta.encodeDelta(), vector('edited_delta_compact.bin')));
+  // A delta in the envelope of earlier builds still applies.
+  const fromLegacy = new Doc({ replicaId: 0xfeedn });
+  fromLegacy.applyDelta(vector('edited_delta.bin'));
+  assert.ok(bytesEqual(fromLegacy.encode(), stored));
   assert.ok(bytesEqual(Doc.decode(vector('empty_doc.bin')).encode(), vector('empty_doc.bin')));
-  const backspace = new Doc();
-  backspace.applyDelta(vector('backspace_delta.bin'));
-  assert.equal(backspace.text(), 'a');
+  // A text over 64 KiB (two LZ4 blocks): wasm writes the native bytes too.
+  const long = Doc.decode(vector('long_text_doc.bin'));
+  assert.equal(long.length, 1599 * 51);
+  assert.ok(long.text().startsWith('00000 the quick brown fox jumps over the lazy dog.\n'));
+  assert.ok(bytesEqual(long.encode(), vector('long_text_doc.bin')));
+  for (const name of ['backspace_delta.bin', 'backspace_delta_compact.bin']) {
+    const backspace = new Doc();
+    backspace.applyDelta(vector(name));
+    assert.equal(backspace.text(), 'a', name);
+    assert.ok(bytesEqual(backspace.encodeDelta(), vector('backspace_delta_compact.bin')), name);
+  }
 });
 
 /** Random edits on `n` replicas, then deltas exchanged in a shuffled order. */

@@ -63,6 +63,7 @@ test('status transitions are reported through onStatus and the getters', async (
   assert.equal(c.pending, 1, 'unsent own operations count as pending');
   assert.equal(c.serverSeq, null);
   assert.equal(c.docId, 'status');
+  assert.equal(c.restored, true, 'nothing to restore without a storage');
   const events = [];
   const off = c.onStatus((e) => events.push(e));
   c.connect();
@@ -73,7 +74,7 @@ test('status transitions are reported through onStatus and the getters', async (
     ['connecting', 'live', 'live'],
     'connecting, live with the edit pending, then acked',
   );
-  assert.deepEqual(events.at(-1), { status: 'live', pending: 0, serverSeq: 1, error: null });
+  assert.deepEqual(events.at(-1), { status: 'live', pending: 0, serverSeq: 1, restored: true, error: null });
   c.disconnect();
   assert.equal(c.status, 'offline');
   assert.equal(events.at(-1).status, 'offline');

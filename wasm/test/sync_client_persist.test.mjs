@@ -29,7 +29,10 @@ function fakeLocks() {
     async request(name, options, callback) {
       if (typeof options === 'function') [callback, options] = [options, {}];
       if (options.ifAvailable && held.has(name)) return callback(null);
-      while (held.has(name)) await sleep(1);
+      while (held.has(name)) {
+        options.signal?.throwIfAborted();
+        await sleep(1);
+      }
       held.add(name);
       try {
         return await callback({ name });
@@ -65,7 +68,11 @@ for (const kind of [{ binary: false }, { binary: true, async: true }]) {
     const changes = [];
     again.onChange((e) => changes.push(e));
     const c2 = s.client(relay.url, 'outbox', again, { storage });
-    await waitFor('restored', () => again.text() === 'written offline');
+    const restored = [];
+    c2.onStatus((e) => e.restored && restored.push(again.text()));
+    await waitFor('restored', () => c2.restored);
+    assert.equal(again.text(), 'written offline', 'restored before `restored` turns true');
+    assert.equal(restored[0], 'written offline', 'onStatus tells when it turns true');
     assert.equal(again.replicaId, doc.replicaId, 'the stored replica is taken over');
     assert.equal(again.title, 'kept');
     assert.deepEqual(changes[0].changes[0], { type: 'insert', index: 0, length: 15 });
@@ -113,6 +120,46 @@ test('a second client on the same storage gets its own replica while the first l
   s.client(relay.url, 'tabs', c, { storage, locks });
   await waitFor('c restored', () => c.text() === 'b: from a');
   assert.equal(c.replicaId, a.replicaId);
+});
+
+test('a client starting while the last one closes takes its unsent operations over', async (t) => {
+  const s = scope(t);
+  const relay = await s.relay();
+  const storage = memoryStorage({ binary: true, async: true });
+  const locks = fakeLocks();
+  const a = new Doc();
+  const ca = s.client(relay.url, 'reload', a, { storage, locks });
+  a.insert(0, 'typed offline');
+  await waitFor('a saved', () => saved(storage, 'reload').length === 1);
+
+  // As on a reload: the new client starts before the old one has let go.
+  const b = new Doc();
+  const cb = s.client(relay.url, 'reload', b, { storage, locks });
+  await sleep(50);
+  a.insert(13, ', then closed');
+  ca.free(); // saves, then releases its lock
+  await waitFor('b took a over', () => b.text() === 'typed offline, then closed');
+  assert.equal(b.replicaId, a.replicaId, 'the waiting client adopted the record');
+  cb.connect();
+  await waitFor('acked', () => cb.status === 'live' && cb.pending === 0);
+  assert.equal(relay.room('reload').doc.text(), 'typed offline, then closed');
+});
+
+test('a client gives up waiting for a record a live client keeps', async (t) => {
+  const s = scope(t);
+  const relay = await s.relay();
+  const storage = memoryStorage();
+  const locks = fakeLocks();
+  const a = new Doc();
+  s.client(relay.url, 'kept', a, { storage, locks });
+  a.insert(0, 'unsent');
+  await waitFor('a saved', () => saved(storage, 'kept').length === 1);
+  const b = new Doc();
+  const started = Date.now();
+  s.client(relay.url, 'kept', b, { storage, locks });
+  await waitFor('b read a', () => b.text() === 'unsent', 5_000);
+  assert.notEqual(b.replicaId, a.replicaId);
+  assert.ok(Date.now() - started >= 1_000, 'b waited for the lock before giving up');
 });
 
 test('unreadable stored records are reported, never fatal, and the doc stays usable', async (t) => {

@@ -1,11 +1,14 @@
-//! The versioned frame around every encoded object.
+//! The versioned frames around every encoded object.
 //!
 //! ```text
-//! magic "QUIR" (4) | version (u8) | kind (u8) | body | crc32 (u32 LE)
+//! envelope: magic "QUIR" (4) | version (u8) | kind (u8) | body | crc32 (u32 LE)
+//! compact:  lead (u8) = 0b11kk_kvvv (kind k, version v)  | body | crc32 (u32 LE)
 //! ```
 //!
 //! The checksum is CRC-32/ISO-HDLC (the zlib/PNG CRC) over every byte before
-//! it, header included. [`open`] checks, in order: length, magic, version,
+//! it, header included. The compact frame saves five bytes where they count
+//! (small deltas); its lead byte can never start an envelope ('Q' is
+//! `0x51`). [`open_frame`] checks, in order: length, magic or lead, version,
 //! kind, checksum.
 
 // Used by the doc and delta codecs.
@@ -26,6 +29,19 @@ pub(crate) const KIND_DELTA: u8 = 2;
 /// Object kind: a version vector.
 pub(crate) const KIND_VERSION: u8 = 3;
 
+/// The two top bits set on a compact frame's lead byte.
+pub(crate) const COMPACT_MARK: u8 = 0b1100_0000;
+/// The lead byte of a compact frame of `kind` (below 8) in this version.
+pub(crate) const fn compact_lead(kind: u8) -> u8 {
+    COMPACT_MARK | kind << 3 | FORMAT_VERSION
+}
+/// Whether `kind` has a compact frame (only deltas, where five bytes matter).
+const fn has_compact_frame(kind: u8) -> bool {
+    kind == KIND_DELTA
+}
+/// The size of a compact frame with an empty body.
+pub(crate) const MIN_COMPACT_LEN: usize = 1 + CHECKSUM_LEN;
+
 /// Magic, version and kind.
 pub(crate) const HEADER_LEN: usize = MAGIC.len() + 2;
 /// The trailing CRC-32.
@@ -39,48 +55,11 @@ pub(crate) fn checksum(bytes: &[u8]) -> u32 {
     crc32fast::hash(bytes)
 }
 
-/// CRC-32/ISO-HDLC of `bytes` (see the target dependencies in Cargo.toml).
+/// CRC-32/ISO-HDLC of `bytes`: slice-by-16 tables built at run time (see
+/// the target dependencies in Cargo.toml).
 #[cfg(target_arch = "wasm32")]
 pub(crate) fn checksum(bytes: &[u8]) -> u32 {
-    crc32_sliced(bytes)
-}
-
-/// CRC-32/ISO-HDLC eight bytes a step (slice-by-8), four times the speed
-/// of a byte at a time. The 8 KiB of tables are computed on first use:
-/// static tables would add that much to the wasm module.
-#[cfg(any(target_arch = "wasm32", test))]
-fn crc32_sliced(bytes: &[u8]) -> u32 {
-    static TABLES: std::sync::OnceLock<[[u32; 256]; 8]> = std::sync::OnceLock::new();
-    let t = TABLES.get_or_init(|| {
-        let mut t = [[0u32; 256]; 8];
-        for (i, slot) in (0..).zip(&mut t[0]) {
-            let mut c: u32 = i;
-            for _ in 0..8 {
-                c = (c >> 1) ^ ((c & 1) * 0xEDB8_8320);
-            }
-            *slot = c;
-        }
-        for k in 1..8 {
-            for i in 0..256 {
-                let prev = t[k - 1][i];
-                t[k][i] = prev >> 8 ^ t[0][prev as usize & 0xff];
-            }
-        }
-        t
-    });
-    let byte = |k: usize, x: u32| t[k][x as usize & 0xff];
-    let mut crc = !0u32;
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        let lo = crc ^ u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-        let hi = u32::from_le_bytes([c[4], c[5], c[6], c[7]]);
-        crc = byte(7, lo) ^ byte(6, lo >> 8) ^ byte(5, lo >> 16) ^ byte(4, lo >> 24);
-        crc ^= byte(3, hi) ^ byte(2, hi >> 8) ^ byte(1, hi >> 16) ^ byte(0, hi >> 24);
-    }
-    for &b in chunks.remainder() {
-        crc = crc >> 8 ^ byte(0, crc ^ u32::from(b));
-    }
-    !crc
+    super::crc32::hash(bytes)
 }
 
 /// Starts a frame of the given kind: a writer holding the header, to which
@@ -98,8 +77,16 @@ pub(crate) fn begin_with_capacity(kind: u8, body_len: usize) -> Writer {
     w
 }
 
-/// Closes a frame started with [`begin`]: appends the checksum of
-/// everything written.
+/// Starts a compact frame of the given kind (see [`compact_lead`]); close it
+/// with [`finish`].
+pub(crate) fn begin_compact(kind: u8, body_len: usize) -> Writer {
+    let mut w = Writer::with_capacity(MIN_COMPACT_LEN.saturating_add(body_len));
+    w.u8(compact_lead(kind));
+    w
+}
+
+/// Closes a frame started with [`begin`] or [`begin_compact`]: appends the
+/// checksum of everything written.
 pub(crate) fn finish(mut w: Writer) -> Vec<u8> {
     let crc = checksum(w.as_slice());
     w.u32_le(crc);
@@ -113,25 +100,46 @@ pub(crate) fn seal(kind: u8, body: &[u8]) -> Vec<u8> {
     finish(w)
 }
 
-/// Checks a frame and returns its body.
+/// Which frame a body came in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Frame {
+    /// Magic, version, kind ([`begin`]).
+    Envelope,
+    /// One lead byte ([`begin_compact`]).
+    Compact,
+}
+
+/// Checks an envelope and returns its body. A compact frame is refused
+/// like an envelope of its kind would be (`WrongKind`), so callers that do
+/// not read compact frames need not know them.
+pub(crate) fn open(bytes: &[u8], expected_kind: u8) -> Result<&[u8], DecodeError> {
+    open_frame(bytes, expected_kind).map(|(_, body)| body)
+}
+
+/// Checks a frame of either layout and returns which one it is and its body.
 ///
-/// Fails with [`DecodeError::Truncated`] below the 10-byte minimum, then
+/// Fails with [`DecodeError::Truncated`] below the frame's minimum size (10
+/// bytes for an envelope, 5 for a compact frame), then
 /// [`DecodeError::BadMagic`], [`DecodeError::UnsupportedVersion`],
 /// [`DecodeError::WrongKind`] and [`DecodeError::ChecksumMismatch`], checked
-/// in that order.
-pub(crate) fn open(bytes: &[u8], expected_kind: u8) -> Result<&[u8], DecodeError> {
+/// in that order. A compact lead byte of a kind without a compact frame is a
+/// [`DecodeError::BadMagic`].
+pub(crate) fn open_frame(bytes: &[u8], expected_kind: u8) -> Result<(Frame, &[u8]), DecodeError> {
     let truncated = DecodeError::Truncated { offset: 0 };
-    if bytes.len() < MIN_FRAME_LEN {
-        return Err(truncated);
-    }
+    let (frame, header_len) = match bytes.first() {
+        Some(lead) if lead & COMPACT_MARK == COMPACT_MARK => (Frame::Compact, 1),
+        _ => (Frame::Envelope, HEADER_LEN),
+    };
     let (framed, stored) = bytes
         .split_last_chunk::<CHECKSUM_LEN>()
-        .ok_or(truncated.clone())?;
-    let (&[m0, m1, m2, m3, version, kind], body) =
-        framed.split_first_chunk::<HEADER_LEN>().ok_or(truncated)?;
-    if [m0, m1, m2, m3] != MAGIC {
-        return Err(DecodeError::BadMagic);
-    }
+        .filter(|(framed, _)| framed.len() >= header_len)
+        .ok_or(truncated)?;
+    let (header, body) = framed.split_at(header_len);
+    let (version, kind) = match *header {
+        [lead] => (lead & 7, (lead >> 3) & 7),
+        [m0, m1, m2, m3, version, kind] if [m0, m1, m2, m3] == MAGIC => (version, kind),
+        _ => return Err(DecodeError::BadMagic),
+    };
     if version != FORMAT_VERSION {
         return Err(DecodeError::UnsupportedVersion {
             found: version,
@@ -144,12 +152,15 @@ pub(crate) fn open(bytes: &[u8], expected_kind: u8) -> Result<&[u8], DecodeError
             expected: expected_kind,
         });
     }
+    if frame == Frame::Compact && !has_compact_frame(kind) {
+        return Err(DecodeError::BadMagic);
+    }
     let stored = u32::from_le_bytes(*stored);
     let computed = checksum(framed);
     if stored != computed {
         return Err(DecodeError::ChecksumMismatch { stored, computed });
     }
-    Ok(body)
+    Ok((frame, body))
 }
 
 #[cfg(test)]
@@ -179,15 +190,6 @@ mod tests {
     fn checksum_is_crc32_iso_hdlc() {
         // The standard check value of CRC-32/ISO-HDLC.
         assert_eq!(checksum(b"123456789"), 0xcbf4_3926);
-    }
-
-    #[test]
-    fn sliced_crc32_matches_the_reference() {
-        assert_eq!(crc32_sliced(b"123456789"), 0xcbf4_3926);
-        let bytes: Vec<u8> = (0..300u32).map(|i| (i * 7 + i / 5) as u8).collect();
-        for len in 0..bytes.len() {
-            assert_eq!(crc32_sliced(&bytes[..len]), crc32fast::hash(&bytes[..len]));
-        }
     }
 
     #[test]
@@ -330,7 +332,87 @@ mod tests {
         assert_eq!(open(&frame, KIND_DOC), Ok(&b"Body"[..]));
     }
 
+    #[test]
+    fn compact_layout_is_lead_body_crc() {
+        let mut w = begin_compact(KIND_DELTA, 2);
+        w.raw(b"hi");
+        let frame = finish(w);
+        assert_eq!(frame[0], 0b1101_0001);
+        assert_eq!(&frame[1..3], b"hi");
+        assert_eq!(frame[3..], checksum(&frame[..3]).to_le_bytes());
+        assert_eq!(
+            open_frame(&frame, KIND_DELTA),
+            Ok((Frame::Compact, &b"hi"[..]))
+        );
+        // Callers that read only envelopes see a frame of another kind.
+        assert_eq!(
+            open(&frame, KIND_DOC),
+            Err(DecodeError::WrongKind {
+                found: KIND_DELTA,
+                expected: KIND_DOC
+            })
+        );
+    }
+
+    #[test]
+    fn no_compact_lead_byte_starts_an_envelope() {
+        for kind in 0..8 {
+            assert_ne!(compact_lead(kind), MAGIC[0]);
+            assert_eq!(compact_lead(kind) & COMPACT_MARK, COMPACT_MARK);
+        }
+    }
+
+    #[test]
+    fn compact_frames_check_length_version_kind_then_checksum() {
+        let mut frame = seal_compact(b"body");
+        for cut in 0..MIN_COMPACT_LEN {
+            assert_eq!(
+                open_frame(&frame[..cut], KIND_DELTA),
+                Err(DecodeError::Truncated { offset: 0 })
+            );
+        }
+        frame[1] = b'B'; // stale checksum from here on
+        frame[0] = compact_lead(KIND_DOC) & !7 | 2;
+        assert!(matches!(
+            open_frame(&frame, KIND_DELTA),
+            Err(DecodeError::UnsupportedVersion { found: 2, .. })
+        ));
+        frame[0] = compact_lead(KIND_DOC);
+        assert!(matches!(
+            open_frame(&frame, KIND_DELTA),
+            Err(DecodeError::WrongKind {
+                found: KIND_DOC,
+                ..
+            })
+        ));
+        // Documents have no compact frame.
+        assert_eq!(open(&frame, KIND_DOC), Err(DecodeError::BadMagic));
+        frame[0] = compact_lead(KIND_DELTA);
+        assert!(matches!(
+            open_frame(&frame, KIND_DELTA),
+            Err(DecodeError::ChecksumMismatch { .. })
+        ));
+        reseal(&mut frame);
+        assert_eq!(
+            open_frame(&frame, KIND_DELTA),
+            Ok((Frame::Compact, &b"Body"[..]))
+        );
+    }
+
+    fn seal_compact(body: &[u8]) -> Vec<u8> {
+        let mut w = begin_compact(KIND_DELTA, body.len());
+        w.raw(body);
+        finish(w)
+    }
+
     proptest! {
+        #[test]
+        fn any_compact_body_round_trips(body in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let frame = seal_compact(&body);
+            prop_assert_eq!(frame.len(), MIN_COMPACT_LEN + body.len());
+            prop_assert_eq!(open_frame(&frame, KIND_DELTA), Ok((Frame::Compact, body.as_slice())));
+        }
+
         #[test]
         fn any_body_round_trips(
             kind in any::<u8>(),

@@ -6,8 +6,8 @@
 /// malformed, truncated or hostile input ends in one of these variants.
 ///
 /// Offsets are byte positions in the slice being decoded. For an object body
-/// (inside the envelope) they count from the first byte of the body, which is
-/// byte 6 of the frame.
+/// (inside a frame) they count from the first byte of the body, which is
+/// byte 6 of an envelope and byte 1 of a compact delta frame.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DecodeError {
@@ -22,12 +22,13 @@ pub enum DecodeError {
         offset: usize,
     },
 
-    /// The input does not start with the four magic bytes `QUIR`.
+    /// The input starts neither with the four magic bytes `QUIR` nor with
+    /// the lead byte of a compact delta frame.
     ///
     /// Cause: the bytes are not a Quire encoding at all (another format, or
     /// the wrong buffer). Fix: pass bytes produced by `Doc::encode` or
     /// `Delta::encode`.
-    #[error("not a Quire encoding: missing magic bytes \"QUIR\"")]
+    #[error("not a Quire encoding: no magic bytes \"QUIR\" or compact delta lead byte")]
     BadMagic,
 
     /// The envelope names a format version this build cannot read.

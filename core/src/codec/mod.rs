@@ -1,5 +1,7 @@
 //! The binary encoding: primitives and the envelope (see `docs/PROTOCOL.md`).
 
+#[cfg(any(test, target_arch = "wasm32"))]
+mod crc32;
 mod delta;
 mod doc;
 pub(crate) mod envelope;

@@ -157,6 +157,23 @@ impl<'a> Reader<'a> {
         Ok(value)
     }
 
+    /// Checks a count already read (or derived from a field read) at
+    /// `offset`, as [`Reader::len`] does: at most `limit`, and at most the
+    /// bytes remaining.
+    pub(crate) fn count(
+        &self,
+        what: &'static str,
+        value: u64,
+        limit: usize,
+        offset: usize,
+    ) -> Result<usize, DecodeError> {
+        let value = check_limit(what, value, limit)?;
+        if value > self.rest.len() {
+            return Err(DecodeError::Truncated { offset });
+        }
+        Ok(value)
+    }
+
     /// Reads a length-prefixed byte string of at most `limit` bytes,
     /// borrowed from the input.
     pub(crate) fn bytes(
@@ -176,15 +193,24 @@ impl<'a> Reader<'a> {
     /// borrowed from the input.
     pub(crate) fn str(&mut self, what: &'static str, limit: usize) -> Result<&'a str, DecodeError> {
         let saved = self.rest;
-        let result = self.bytes(what, limit).and_then(|bytes| {
-            core::str::from_utf8(bytes).map_err(|e| DecodeError::InvalidUtf8 {
-                offset: self.offset() - bytes.len() + e.valid_up_to(),
-            })
-        });
+        let result = self.len(what, limit).and_then(|n| self.utf8(n));
         if result.is_err() {
             self.rest = saved;
         }
         result
+    }
+
+    /// Reads exactly `n` bytes of UTF-8, borrowed from the input.
+    pub(crate) fn utf8(&mut self, n: usize) -> Result<&'a str, DecodeError> {
+        let start = self.offset();
+        let saved = self.rest;
+        let bytes = self.raw(n)?;
+        core::str::from_utf8(bytes).map_err(|e| {
+            self.rest = saved;
+            DecodeError::InvalidUtf8 {
+                offset: start + e.valid_up_to(),
+            }
+        })
     }
 
     /// Reads exactly `n` bytes, borrowed from the input.

@@ -78,6 +78,29 @@ impl Writer {
         self.raw(&id.0.to_le_bytes());
     }
 
+    /// The buffer, grown (zero-filled) to at least `len + n` bytes, where
+    /// `len` counts the bytes written so far: hot loops write into it with
+    /// [`put_varint`], keep `len` in a local, and end with
+    /// [`Writer::truncate`]. No capacity check or length update per byte.
+    #[inline]
+    pub(crate) fn room(&mut self, len: usize, n: usize) -> &mut [u8] {
+        if self.buf.len() < len + n {
+            self.grow(len + n);
+        }
+        &mut self.buf
+    }
+
+    #[cold]
+    fn grow(&mut self, min: usize) {
+        let len = min.max(self.buf.len() * 2);
+        self.buf.resize(len, 0);
+    }
+
+    /// Keeps the first `len` bytes (closes a [`Writer::room`] section).
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.buf.truncate(len);
+    }
+
     /// Number of bytes written so far.
     pub(crate) fn len(&self) -> usize {
         self.buf.len()
@@ -99,6 +122,27 @@ impl Writer {
     }
 }
 
+/// Writes `value` as a varint at `buf[pos..]` and returns the position
+/// after it (see [`Writer::room`]). Panics if `buf` is too short.
+#[inline(always)]
+pub(crate) fn put_varint(buf: &mut [u8], mut pos: usize, mut value: u64) -> usize {
+    while value >= 0x80 {
+        buf[pos] = value as u8 | 0x80;
+        value >>= 7;
+        pos += 1;
+    }
+    buf[pos] = value as u8;
+    pos + 1
+}
+
+/// Writes a length-prefixed byte string like [`Writer::bytes`] at
+/// `buf[pos..]` and returns the position after it.
+pub(crate) fn put_bytes(buf: &mut [u8], pos: usize, value: &[u8]) -> usize {
+    let pos = put_varint(buf, pos, value.len() as u64);
+    buf[pos..pos + value.len()].copy_from_slice(value);
+    pos + value.len()
+}
+
 /// Maps a signed integer to an unsigned one so that small magnitudes of
 /// either sign get small values: `0, -1, 1, -2, ...` to `0, 1, 2, 3, ...`.
 pub(crate) const fn zigzag(value: i64) -> u64 {
@@ -107,7 +151,7 @@ pub(crate) const fn zigzag(value: i64) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{zigzag, Writer};
+    use super::{put_bytes, put_varint, zigzag, Writer};
 
     fn varint_bytes(value: u64) -> Vec<u8> {
         let mut w = Writer::new();
@@ -151,6 +195,36 @@ mod tests {
         assert_eq!(zigzag(-2), 3);
         assert_eq!(zigzag(i64::MAX), u64::MAX - 1);
         assert_eq!(zigzag(i64::MIN), u64::MAX);
+    }
+
+    #[test]
+    fn put_varint_and_put_bytes_write_what_writer_writes() {
+        let values = [
+            0,
+            1,
+            127,
+            128,
+            300,
+            16_383,
+            16_384,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ];
+        let mut w = Writer::new();
+        let mut len = 0;
+        for v in values {
+            let buf = w.room(len, 10);
+            len = put_varint(buf, len, v);
+        }
+        let buf = w.room(len, 12);
+        len = put_bytes(buf, len, b"hello");
+        w.truncate(len);
+        let mut want = Writer::new();
+        for v in values {
+            want.varint(v);
+        }
+        want.bytes(b"hello");
+        assert_eq!(w, want);
     }
 
     #[test]

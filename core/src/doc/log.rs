@@ -70,7 +70,22 @@ pub(crate) fn remaining_targets(target: Seq, len: u32, reversed: bool, k: u32) -
 
 /// Merges delete `b` into `a` when `b` continues it (canonical runs: the
 /// same targets give the same records however they were chunked).
+#[inline]
 pub(crate) fn merge_deletes(a: &mut LogOp, b: &LogOp) -> bool {
+    let Some(backward) = continued_direction(a, b) else {
+        return false;
+    };
+    if let LogKind::Delete { reversed, .. } = &mut a.kind {
+        *reversed = backward;
+    }
+    a.len += b.len;
+    true
+}
+
+/// When delete `b` continues delete `a`: whether the merged run goes
+/// backward (see [`merge_deletes`]).
+#[inline]
+pub(crate) fn continued_direction(a: &LogOp, b: &LogOp) -> Option<bool> {
     let (
         LogKind::Delete {
             target: ta,
@@ -80,12 +95,12 @@ pub(crate) fn merge_deletes(a: &mut LogOp, b: &LogOp) -> bool {
             target: tb,
             reversed: rb,
         },
-    ) = (&mut a.kind, &b.kind)
+    ) = (&a.kind, &b.kind)
     else {
-        return false;
+        return None;
     };
     if a.seq + a.len != b.seq || ta.agent != tb.agent {
-        return false;
+        return None;
     }
     // Direction: None for a single target (either way).
     let dir_a = (a.len > 1).then_some(*ra);
@@ -97,12 +112,7 @@ pub(crate) fn merge_deletes(a: &mut LogOp, b: &LogOp) -> bool {
     };
     let forward = dir_a != Some(true) && dir_b != Some(true) && tb.seq == last_a + 1;
     let backward = dir_a != Some(false) && dir_b != Some(false) && tb.seq + 1 == last_a;
-    if !(forward || backward) {
-        return false;
-    }
-    *ra = backward;
-    a.len += b.len;
-    true
+    (forward || backward).then_some(backward)
 }
 
 /// One replica's history: how many sequence numbers it used, and its

@@ -20,7 +20,8 @@ use std::collections::{BTreeMap, HashMap};
 pub use anchor::{Anchor, LineCol, Side};
 pub use apply::{ApplyOutcome, Change};
 pub(crate) use log::{
-    merge_deletes, remaining_targets, AgentLog, CounterOp, LogKind, LogOp, TitleOp,
+    continued_direction, merge_deletes, remaining_targets, AgentLog, CounterOp, LogKind, LogOp,
+    TitleOp,
 };
 
 /// Longest counter name, in bytes.

@@ -93,6 +93,20 @@ fn a_delta_goes_through_merge_encoded_like_apply_encoded() {
 }
 
 #[test]
+fn a_stored_delta_in_either_frame_goes_through_merge_encoded() {
+    for name in ["edited_delta.bin", "edited_delta_compact.bin"] {
+        let bytes = crate::vectors::stored(name);
+        let mut doc = Doc::new(CAROL);
+        doc.merge_encoded(&bytes).unwrap();
+        assert_eq!(
+            doc.encode(),
+            crate::vectors::stored("edited_doc.bin"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
 fn a_document_holding_the_replicas_own_operations_is_taken_over_consistently() {
     // Bob's earlier state, restored into a blank Bob: his next edit must
     // continue his sequence, not reuse it.

@@ -1,10 +1,13 @@
-//! A relay restarted on the same redb directory serves the same document.
+//! A relay restarted on the same redb directory serves the same document;
+//! stored logs written by earlier builds still load.
 
 use std::sync::Arc;
 
-use quire_relay::store::RedbStore;
+use quire_core::sync::{CatchUp, HelloAck, Message};
+use quire_core::{Doc, ReplicaId, VersionVector};
+use quire_relay::store::{Append, LogEntry, MemoryStore, RedbStore, Store};
 
-use crate::support::{settings, Client, Relay};
+use crate::support::{hello_frame, settings, Client, Relay};
 
 #[tokio::test]
 async fn a_restart_on_the_same_data_dir_serves_the_same_document() {
@@ -44,5 +47,48 @@ async fn a_restart_on_the_same_data_dir_serves_the_same_document() {
     let mut b = Client::new(2, "doc");
     b.connect(&relay).await;
     assert_eq!(b.doc.text(), text);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_log_holding_envelope_deltas_of_earlier_builds_loads_and_is_forwarded_as_stored() {
+    // Carol's "abcd" and three backspaces, in the envelope that builds
+    // before the compact delta frame wrote, then her "e" as now encoded.
+    let vectors = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/vectors");
+    let legacy = std::fs::read(format!("{vectors}/backspace_delta.bin")).unwrap();
+    let mut carol = Doc::new(ReplicaId(0xca201));
+    carol.apply_encoded(&legacy).unwrap();
+    let before = carol.version();
+    carol.insert(1, "e").unwrap();
+    let compact = carol.delta_since(&before).encode();
+    assert_eq!((&legacy[..4], compact[0]), (&b"QUIR"[..], 0xd1));
+
+    let store = Arc::new(MemoryStore::new());
+    store.create("doc", 7).unwrap();
+    for (seq, delta) in [(1, &legacy), (2, &compact)] {
+        let entry = LogEntry {
+            seq,
+            delta: delta.clone(),
+        };
+        let doc_id = "doc".into();
+        store.append(&[Append { doc_id, entry }]).unwrap();
+    }
+    let relay = Relay::with_store(settings(), store).await;
+    let (status, body) = relay.get("/docs/doc").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\"text\":\"ae\""), "{body}");
+
+    let mut raw = relay.socket("doc").await;
+    let hello = hello_frame("doc", 9, VersionVector::new(), None);
+    match crate::hostile::first_reply(&mut raw, hello).await {
+        Message::HelloAck(HelloAck {
+            catch_up: CatchUp::Deltas(deltas),
+            ..
+        }) => assert_eq!(deltas, [(1, legacy), (2, compact)]),
+        other => panic!("expected hello_ack with deltas, got {other:?}"),
+    }
+    let mut b = Client::new(2, "doc");
+    b.connect(&relay).await;
+    assert_eq!(b.doc.text(), "ae");
     relay.stop().await;
 }

@@ -265,6 +265,8 @@ pub(crate) struct Report {
     pub(crate) status: &'static str,
     pub(crate) pending: u64,
     pub(crate) server_seq: Option<u64>,
+    /// The stored document was restored (or there is no storage).
+    pub(crate) restored: bool,
 }
 
 impl Default for Report {
@@ -273,6 +275,7 @@ impl Default for Report {
             status: "offline",
             pending: 0,
             server_seq: None,
+            restored: false,
         }
     }
 }
@@ -282,13 +285,14 @@ pub(crate) fn seq_to_js(seq: Option<u64>) -> JsValue {
     seq.map_or(JsValue::NULL, |s| JsValue::from(s as f64))
 }
 
-/// `{ status, pending, serverSeq, error }` for `onStatus` listeners.
+/// `{ status, pending, serverSeq, restored, error }` for `onStatus` listeners.
 pub(crate) fn status_event(r: &Report, error: Option<&Failure>) -> JsValue {
     let o = Object::new();
     let fields = [
         ("status", JsValue::from_str(r.status)),
         ("pending", JsValue::from(r.pending as f64)),
         ("serverSeq", seq_to_js(r.server_seq)),
+        ("restored", JsValue::from_bool(r.restored)),
         ("error", error.map_or(JsValue::NULL, Failure::to_js)),
     ];
     for (k, v) in fields {

@@ -15,6 +15,8 @@ export interface SyncStatusEvent {
   pending: number;
   /** The last server sequence number seen, or null before the first connection. */
   serverSeq: number | null;
+  /** The stored document was restored (always true without a storage). */
+  restored: boolean;
   /** Why the last connection ended, or null. */
   error: SyncClientError | null;
 }

@@ -2,6 +2,7 @@
 //! `docs/PROTOCOL.md`). Canonical: replicas with the same history encode
 //! to the same bytes, whatever order they received it in.
 
+mod bits;
 mod buckets;
 mod check;
 mod spans;
@@ -9,19 +10,22 @@ mod text;
 
 use super::envelope::{self, KIND_DOC};
 use super::reader::Reader;
+use super::writer::{put_bytes, put_varint, zigzag, Writer};
 use super::DecodeError;
 use crate::crdt::hlc::Hlc;
 use crate::crdt::lww::Stamp;
-use crate::crdt::rga::span::{Agent, ItemId, Span};
+use crate::crdt::rga::span::{Agent, ItemId};
 use crate::crdt::rga::Rga;
-use crate::doc::{merge_deletes, CounterOp, LogKind, LogOp, TitleOp, MAX_COUNTER_NAME, MAX_TITLE};
+use crate::doc::{
+    continued_direction, merge_deletes, CounterOp, LogKind, LogOp, TitleOp, MAX_COUNTER_NAME,
+    MAX_TITLE,
+};
 use crate::ids::{ReplicaId, Seq, MAX_SEQ};
 use crate::Doc;
 use buckets::ById;
 use check::{check_coverage, check_deletes, check_registers};
-use spans::{continues, read_spans, InsertCount, ReadSpans, SpanWriter};
-use std::borrow::Cow;
-use text::{hand_out, read_text, write_text};
+use spans::{read_spans, write_spans, InsertCount, ReadSpans};
+use text::{hand_out, max_text_bytes, read_text, write_text};
 
 /// History header: `len << 4 | same_target_agent << 3 | reversed << 2 | kind`.
 const LOG_DELETE: u64 = 0;
@@ -48,7 +52,14 @@ impl Doc {
         }
         let rank_of = |r: ReplicaId| rank[self.agents[&r] as usize];
 
-        let mut w = envelope::begin(KIND_DOC);
+        // Spans and the visible text first: their sizes size the output.
+        let (span_count, spans, text) = write_spans(&self.rga, &rank, &self.logs);
+        let log_ops: usize = order.iter().map(|&a| self.logs[a as usize].ops.len()).sum();
+        let size = 16 * order.len()
+            + MAX_DELETE_BYTES * log_ops
+            + spans.len()
+            + max_text_bytes(text.len());
+        let mut w = envelope::begin_with_capacity(KIND_DOC, size);
         w.varint(order.len() as u64);
         for &a in &order {
             w.replica(self.replicas[a as usize]);
@@ -89,73 +100,10 @@ impl Doc {
         }
         // Non-insert history per replica.
         for &a in &order {
-            let ops = canonical_log(&self.logs[a as usize].ops);
-            w.varint(ops.len() as u64);
-            let mut prev_end = 0;
-            let mut target_agent = a;
-            let mut target_ref: i64 = 0;
-            for op in ops.iter() {
-                w.varint(u64::from(op.seq - prev_end));
-                prev_end = op.seq + op.len;
-                match &op.kind {
-                    LogKind::Delete { target, reversed } => {
-                        let same = target.agent == target_agent;
-                        let mut header = u64::from(op.len) << LOG_FLAG_BITS | LOG_DELETE;
-                        header |= if *reversed { LOG_REVERSED } else { 0 }
-                            | if same { LOG_SAME_TARGET } else { 0 };
-                        w.varint(header);
-                        if !same {
-                            w.varint(rank[target.agent as usize]);
-                        }
-                        w.varint_signed(i64::from(target.seq) - target_ref);
-                        target_agent = target.agent;
-                        target_ref = last_target(target.seq, op.len, *reversed);
-                    }
-                    LogKind::Title(t) => {
-                        let TitleOp { time, value } = &**t;
-                        w.varint(1 << LOG_FLAG_BITS | LOG_TITLE);
-                        w.varint(time.wall_ms);
-                        w.varint(u64::from(time.counter));
-                        w.str(value);
-                    }
-                    LogKind::Counter(c) => {
-                        let CounterOp { name, p, n } = &**c;
-                        w.varint(1 << LOG_FLAG_BITS | LOG_COUNTER);
-                        w.str(name);
-                        w.varint(*p);
-                        w.varint(*n);
-                    }
-                }
-            }
+            write_log(&mut w, &self.logs[a as usize].ops, a, &rank);
         }
-        // Spans in document order, maximal runs, then the visible text.
-        let counts: Vec<InsertCount> = self
-            .logs
-            .iter()
-            .map(|l| InsertCount::new(&l.ops, l.next))
-            .collect();
-        let mut spans = SpanWriter::new(&rank, &counts, self.rga.span_count());
-        let mut text = String::with_capacity(self.rga.len_chars());
-        let mut cur: Option<Span> = None;
-        for (s, content) in self.rga.spans() {
-            if !s.deleted {
-                text.push_str(content.unwrap_or_default());
-            }
-            match &mut cur {
-                Some(c) if continues(c, s) && c.deleted == s.deleted => c.len += s.len,
-                _ => {
-                    if let Some(c) = cur.take() {
-                        spans.push(&c);
-                    }
-                    cur = Some(*s);
-                }
-            }
-        }
-        if let Some(c) = cur {
-            spans.push(&c);
-        }
-        w.varint(spans.count);
-        w.raw(spans.w.as_slice());
+        w.varint(span_count);
+        w.raw(spans.as_slice());
         write_text(&mut w, &text);
         envelope::finish(w)
     }
@@ -362,33 +310,85 @@ fn last_target(first: Seq, len: u32, reversed: bool) -> i64 {
     }
 }
 
+/// Most bytes a delete record takes: four varints.
+const MAX_DELETE_BYTES: usize = 40;
+
+/// Writes replica `a`'s non-insert history in canonical form: as it is
+/// when it already is (local typing merges as it goes), else merged first.
+fn write_log(w: &mut Writer, ops: &[LogOp], a: Agent, rank: &[u64]) {
+    let start = w.len();
+    if !write_ops(w, ops, a, rank) {
+        w.truncate(start);
+        write_ops(w, &canonical_log(ops), a, rank);
+    }
+}
+
+/// Writes `ops` as they are; stops and returns false at the first delete
+/// record that the canonical form merges or writes forward.
+fn write_ops(w: &mut Writer, ops: &[LogOp], a: Agent, rank: &[u64]) -> bool {
+    w.varint(ops.len() as u64);
+    let mut len = w.len();
+    let mut prev_end = 0;
+    let mut target_agent = a;
+    let mut target_ref: i64 = 0;
+    let mut prev: Option<&LogOp> = None;
+    for op in ops {
+        let strings = match &op.kind {
+            LogKind::Delete { reversed, .. } => {
+                let merges = prev.is_some_and(|p| continued_direction(p, op).is_some());
+                if merges || (*reversed && op.len == 1) {
+                    return false;
+                }
+                0
+            }
+            LogKind::Title(t) => t.value.len(),
+            LogKind::Counter(c) => c.name.len(),
+        };
+        prev = Some(op);
+        let buf = w.room(len, MAX_DELETE_BYTES + strings);
+        len = put_varint(buf, len, u64::from(op.seq - prev_end));
+        prev_end = op.seq + op.len;
+        match &op.kind {
+            LogKind::Delete { target, reversed } => {
+                let same = target.agent == target_agent;
+                let mut header = u64::from(op.len) << LOG_FLAG_BITS | LOG_DELETE;
+                header |= if *reversed { LOG_REVERSED } else { 0 }
+                    | if same { LOG_SAME_TARGET } else { 0 };
+                len = put_varint(buf, len, header);
+                if !same {
+                    len = put_varint(buf, len, rank[target.agent as usize]);
+                }
+                len = put_varint(buf, len, zigzag(i64::from(target.seq) - target_ref));
+                target_agent = target.agent;
+                target_ref = last_target(target.seq, op.len, *reversed);
+            }
+            LogKind::Title(t) => {
+                let TitleOp { time, value } = &**t;
+                len = put_varint(buf, len, 1 << LOG_FLAG_BITS | LOG_TITLE);
+                len = put_varint(buf, len, time.wall_ms);
+                len = put_varint(buf, len, u64::from(time.counter));
+                len = put_bytes(buf, len, value.as_bytes());
+            }
+            LogKind::Counter(c) => {
+                let CounterOp { name, p, n } = &**c;
+                len = put_varint(buf, len, 1 << LOG_FLAG_BITS | LOG_COUNTER);
+                len = put_bytes(buf, len, name.as_bytes());
+                len = put_varint(buf, len, *p);
+                len = put_varint(buf, len, *n);
+            }
+        }
+    }
+    w.truncate(len);
+    true
+}
+
 fn invalid(what: &'static str) -> DecodeError {
     DecodeError::Invalid { what }
 }
 
-/// Delete records merged into maximal runs; borrowed when they already are
-/// (local typing merges as it goes), so nothing is cloned.
-fn canonical_log(ops: &[LogOp]) -> Cow<'_, [LogOp]> {
-    let is_canonical = ops.iter().enumerate().all(|(i, op)| {
-        let LogKind::Delete { reversed, .. } = op.kind else {
-            return true;
-        };
-        let mergeable = match ops.get(i.wrapping_sub(1)) {
-            Some(&LogOp {
-                seq,
-                len,
-                kind: LogKind::Delete { target, reversed },
-            }) => {
-                let kind = LogKind::Delete { target, reversed };
-                merge_deletes(&mut LogOp { seq, len, kind }, op)
-            }
-            _ => false,
-        };
-        !(mergeable || (reversed && op.len == 1))
-    });
-    if is_canonical {
-        return Cow::Borrowed(ops);
-    }
+/// Delete records merged into maximal runs, greedily from the first, and a
+/// run of one target written forward.
+fn canonical_log(ops: &[LogOp]) -> Vec<LogOp> {
     let mut out: Vec<LogOp> = Vec::with_capacity(ops.len());
     for op in ops {
         if let Some(last) = out.last_mut() {
@@ -404,5 +404,5 @@ fn canonical_log(ops: &[LogOp]) -> Cow<'_, [LogOp]> {
         }
         out.push(op);
     }
-    Cow::Owned(out)
+    out
 }

@@ -1,15 +1,16 @@
 //! The span section of a document: every character run in document order,
 //! with ids and Lamport timestamps predicted from the replica's history.
 
+use super::bits::Predictor;
 use super::buckets::Buckets;
 use super::invalid;
 use crate::codec::reader::Reader;
-use crate::codec::writer::Writer;
+use crate::codec::writer::{put_varint, zigzag, Writer};
 use crate::codec::DecodeError;
 use crate::crdt::rga::order::OrderCheck;
 use crate::crdt::rga::span::{Agent, ItemId, Span, NO_CONTENT, ROOT_AGENT};
-use crate::crdt::rga::BulkSpans;
-use crate::doc::LogOp;
+use crate::crdt::rga::{BulkSpans, Rga};
+use crate::doc::{AgentLog, LogOp};
 use crate::ids::{Seq, MAX_LAMPORT, MAX_SEQ};
 
 /// Span header: `len << 4 | same_agent << 3 | mode << 1 | deleted`.
@@ -65,80 +66,184 @@ impl InsertCount {
     }
 }
 
-/// True when `s` continues `c`'s run of ids, clocks and origins.
-pub(super) fn continues(c: &Span, s: &Span) -> bool {
+/// True when `s` continues the run of `len` characters starting with `c`:
+/// ids, clocks and origins.
+fn continues(c: &Span, len: u32, s: &Span) -> bool {
     c.agent == s.agent
-        && c.seq + c.len == s.seq
-        && c.lamport + u64::from(c.len) == s.lamport
-        && s.origin == c.last_id()
+        && c.seq + len == s.seq
+        && c.lamport + u64::from(len) == s.lamport
+        && s.origin
+            == (ItemId {
+                agent: c.agent,
+                seq: c.seq + len - 1,
+            })
 }
 
+/// Most bytes one span takes: six varints.
+const MAX_SPAN_BYTES: usize = 60;
+
+/// Writes the span section's records (after its count) from the spans in
+/// document order, merged into maximal runs.
 pub(super) struct SpanWriter<'a> {
-    pub w: Writer,
-    pub count: u64,
-    rank: &'a [u64],
-    counts: &'a [InsertCount],
-    prev: Option<Span>,
-    last_end: Vec<u64>,
-    last_d: Vec<i64>,
+    w: Writer,
+    /// Bytes written to `w` (see [`Writer::room`]).
+    len: usize,
+    count: u64,
+    /// Per replica (agent), what its spans need.
+    agents: Vec<AgentState>,
+    /// The run being extended: its first span, its length, and whether it
+    /// continues the run written before (a span is not copied).
+    run: Option<(&'a Span, u32, bool)>,
+    /// Last id of the run written before (`START` at first).
+    prev_last: ItemId,
+}
+
+/// One replica's rank, Lamport predictor, and the end and predictor error
+/// of its last run (one bounds check per span instead of four).
+struct AgentState {
+    rank: u64,
+    predict: Predictor,
+    last_end: u64,
+    last_d: i64,
+}
+
+impl SpanWriter<'_> {
+    /// For replicas of the given ranks and histories, about `spans` spans.
+    pub fn new(rank: &[u64], logs: &[AgentLog], spans: usize) -> Self {
+        let mut w = Writer::new();
+        // About 5 bytes per span.
+        w.room(0, spans * 6 + MAX_SPAN_BYTES);
+        let agents = rank
+            .iter()
+            .zip(logs)
+            .map(|(&rank, log)| AgentState {
+                rank,
+                predict: Predictor::new(&log.ops, log.next),
+                last_end: 0,
+                last_d: 0,
+            })
+            .collect();
+        SpanWriter {
+            w,
+            len: 0,
+            count: 0,
+            agents,
+            run: None,
+            prev_last: START,
+        }
+    }
 }
 
 impl<'a> SpanWriter<'a> {
-    pub fn new(rank: &'a [u64], counts: &'a [InsertCount], spans: usize) -> Self {
-        SpanWriter {
-            // About 5 bytes per span.
-            w: Writer::with_capacity(spans * 6),
-            count: 0,
-            rank,
-            counts,
-            prev: None,
-            last_end: vec![0; rank.len()],
-            last_d: vec![0; rank.len()],
+    /// A span that continues no run: added after the last span, it
+    /// writes the last run (and is not written itself).
+    pub const END: Span = Span {
+        agent: ROOT_AGENT,
+        seq: 0,
+        len: 1,
+        utf16: 0,
+        lamport: 0,
+        origin: START,
+        content: NO_CONTENT,
+        deleted: true,
+    };
+
+    /// Takes the next span in document order (then [`SpanWriter::END`]).
+    pub fn add(&mut self, s: &'a Span) {
+        match self.run {
+            Some((first, len, first_cont)) => {
+                let cont = continues(first, len, s);
+                if cont && first.deleted == s.deleted {
+                    self.run = Some((first, len + s.len, first_cont));
+                } else {
+                    self.write(first, len, first_cont);
+                    self.run = Some((s, s.len, cont));
+                }
+            }
+            None => self.run = Some((s, s.len, false)),
         }
     }
 
-    pub fn push(&mut self, s: &Span) {
+    /// Writes the run of `len` characters starting with `s`; `cont` when it
+    /// continues the run written before.
+    fn write(&mut self, s: &Span, len: u32, cont: bool) {
         self.count += 1;
-        let before = self.prev.map_or(START, |p| p.last_id());
-        let mut header = u64::from(s.len) << SPAN_FLAG_BITS;
+        let a = s.agent as usize;
+        let agent = &self.agents[a];
+        let d = s.lamport as i64 - agent.predict.before(s.seq);
+        let buf = self.w.room(self.len, MAX_SPAN_BYTES);
+        let mut at = self.len;
+        let mut header = u64::from(len) << SPAN_FLAG_BITS;
         if s.deleted {
             header |= SPAN_DELETED;
         }
-        let cont = self.prev.is_some_and(|p| continues(&p, s));
-        let a = s.agent as usize;
-        let d = s.lamport as i64 - self.counts[a].before(s.seq);
         if cont {
-            self.w.varint(header | MODE_CONTINUES << SPAN_MODE_SHIFT);
+            at = put_varint(buf, at, header | MODE_CONTINUES << SPAN_MODE_SHIFT);
         } else {
-            let mode = if s.origin == before {
+            let mode = if s.origin == self.prev_last {
                 MODE_CHAINED
             } else if s.origin.agent == s.agent && s.origin.seq + 1 == s.seq {
                 MODE_OWN_PREV
             } else {
                 MODE_EXPLICIT
             };
-            let same_agent = self.prev.is_some_and(|p| p.agent == s.agent);
+            let same_agent = self.prev_last.agent == s.agent;
             header |= mode << SPAN_MODE_SHIFT | if same_agent { SPAN_SAME_AGENT } else { 0 };
-            self.w.varint(header);
+            at = put_varint(buf, at, header);
             if !same_agent {
-                self.w.varint(self.rank[a]);
+                at = put_varint(buf, at, agent.rank);
             }
-            self.w
-                .varint_signed(i64::from(s.seq) - self.last_end[a] as i64);
-            self.w.varint_signed(d - self.last_d[a]);
+            let seq_gap = i64::from(s.seq) - agent.last_end as i64;
+            at = put_varint(buf, at, zigzag(seq_gap));
+            at = put_varint(buf, at, zigzag(d - agent.last_d));
             if mode == MODE_EXPLICIT {
                 if s.origin.agent == ROOT_AGENT {
-                    self.w.varint(0);
+                    at = put_varint(buf, at, 0);
                 } else {
-                    self.w.varint(self.rank[s.origin.agent as usize] + 1);
-                    self.w.varint(u64::from(s.origin.seq));
+                    let rank = self.agents[s.origin.agent as usize].rank;
+                    at = put_varint(buf, at, rank + 1);
+                    at = put_varint(buf, at, u64::from(s.origin.seq));
                 }
             }
         }
-        self.last_end[a] = u64::from(s.seq + s.len);
-        self.last_d[a] = d;
-        self.prev = Some(*s);
+        self.len = at;
+        let agent = &mut self.agents[a];
+        agent.last_end = u64::from(s.seq + len);
+        agent.last_d = d;
+        self.prev_last = ItemId {
+            agent: s.agent,
+            seq: s.seq + len - 1,
+        };
     }
+
+    /// The number of records and the records.
+    fn finish(mut self) -> (u64, Writer) {
+        self.w.truncate(self.len);
+        (self.count, self.w)
+    }
+}
+
+/// The span section of `rga` (its spans in document order as maximal
+/// runs): the record count and the records; and the visible text. Not
+/// inlined into `Doc::encode`: V8 optimizes a wasm function in
+/// the background once it runs hot, taking longer the larger it is, and
+/// this loop alone is ready by the second call.
+#[inline(never)]
+pub(super) fn write_spans(rga: &Rga, rank: &[u64], logs: &[AgentLog]) -> (u64, Writer, String) {
+    let mut spans = SpanWriter::new(rank, logs, rga.span_count());
+    let mut text = String::with_capacity(rga.len_chars());
+    // The end marker writes the last run and takes its place, unwritten.
+    let end = [SpanWriter::END];
+    for leaf in rga.leaves().chain([&end[..]]) {
+        for s in leaf {
+            if !s.deleted {
+                text.push_str(rga.content(s));
+            }
+            spans.add(s);
+        }
+    }
+    let (count, records) = spans.finish();
+    (count, records, text)
 }
 
 /// The spans as read, before any cross-check. Visible spans point at

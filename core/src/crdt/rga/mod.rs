@@ -154,13 +154,26 @@ impl Rga {
         }
     }
 
-    /// All spans in document order, with their content (`None` when unknown).
-    pub fn spans(&self) -> impl Iterator<Item = (&Span, Option<&str>)> + '_ {
-        self.tree.spans().map(|s| {
-            let content = (s.content != NO_CONTENT)
-                .then(|| self.arenas[s.agent as usize].slice(s.content, s.len));
-            (s, content)
+    /// All spans in document order, one leaf's at a time (plain loops over
+    /// slices, for encode).
+    pub fn leaves(&self) -> impl Iterator<Item = &[Span]> + '_ {
+        let mut leaf = self.tree.first_leaf();
+        core::iter::from_fn(move || {
+            let l = self.tree.leaves.get(leaf as usize)?;
+            leaf = l.next;
+            Some(&l.spans[..])
         })
+    }
+
+    /// The text of a span (empty when its content is unknown: it arrived
+    /// deleted).
+    #[inline]
+    pub fn content(&self, s: &Span) -> &str {
+        if s.content == NO_CONTENT {
+            ""
+        } else {
+            self.arenas[s.agent as usize].slice(s.content, s.len)
+        }
     }
 
     /// Rebuilds from spans in document order whose content is already in

@@ -158,6 +158,7 @@ impl Arena {
     }
 
     /// The `chars` characters starting at byte `offset`.
+    #[inline]
     pub fn slice(&self, offset: u32, chars: u32) -> &str {
         let start = offset as usize;
         let end = if self.ascii {

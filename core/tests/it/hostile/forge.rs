@@ -8,6 +8,8 @@ use quire_core::{DecodeError, Delta, Doc, ReplicaId};
 pub(super) const HEADER_LEN: usize = 6;
 pub(super) const KIND_DOC: u8 = 1;
 pub(super) const KIND_DELTA: u8 = 2;
+/// The lead byte of a compact delta frame: `0b11`, kind 2, version 1.
+pub(super) const LEAD_DELTA: u8 = 0b1100_0000 | KIND_DELTA << 3 | 1;
 pub(super) const OP_INSERT: u8 = 1;
 pub(super) const OP_DELETE: u8 = 2;
 pub(super) const OP_TITLE: u8 = 3;
@@ -36,9 +38,44 @@ pub(super) fn frame(kind: u8, body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A complete compact delta frame: lead byte, `body`, checksum.
+pub(super) fn compact_frame(body: &[u8]) -> Vec<u8> {
+    let mut out = vec![LEAD_DELTA];
+    out.extend_from_slice(body);
+    out.extend(crc32(&out).to_le_bytes());
+    out
+}
+
+/// The header length of a frame: 1 for a compact one, else 6.
+pub(super) fn header_len(frame: &[u8]) -> usize {
+    if frame[0] >= 0b1100_0000 {
+        1
+    } else {
+        HEADER_LEN
+    }
+}
+
 /// The body of a frame (between header and checksum).
 pub(super) fn body_of(frame: &[u8]) -> &[u8] {
-    &frame[HEADER_LEN..frame.len() - 4]
+    &frame[header_len(frame)..frame.len() - 4]
+}
+
+/// A frame with the header of `like` around `body`.
+pub(super) fn reframe(like: &[u8], body: &[u8]) -> Vec<u8> {
+    let mut out = like[..header_len(like)].to_vec();
+    out.extend_from_slice(body);
+    out.extend(crc32(&out).to_le_bytes());
+    out
+}
+
+/// Sets the format version of a frame (and reseals it).
+pub(super) fn set_version(frame: &mut [u8], version: u8) {
+    if header_len(frame) == 1 {
+        frame[0] = frame[0] & !7 | version;
+    } else {
+        frame[4] = version;
+    }
+    reseal(frame);
 }
 
 /// Rewrites the checksum of a tampered frame.
@@ -101,6 +138,10 @@ impl Body {
 
     pub(super) fn delta(&self) -> Vec<u8> {
         frame(KIND_DELTA, &self.0)
+    }
+
+    pub(super) fn compact(&self) -> Vec<u8> {
+        compact_frame(&self.0)
     }
 }
 
