@@ -2,7 +2,7 @@
 # Relay load benchmark, smoke run (~15 s after the build): short phases and
 # 200 idle connections. Fails when a phase fails (a client closed, a delta
 # missing), not when a latency or memory target is missed: shared CI
-# machines are too noisy for that. Full run and results: docs/benchmarks.md.
+# machines are too noisy for that. Full run and results: docs/benchmarks/relay.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

@@ -3,7 +3,7 @@
 # (wasm/bench/trace-bench/quire.mjs): one replay (no warm-up) of
 # automerge-paper through ../shared/bench/trace-bench, checked against the
 # trace's final text, plus encode, decode, merge-remote and the live-sync
-# stream. About 20-40 s. Full comparison: docs/benchmarks.md.
+# stream. About 20-40 s. Full comparison: docs/benchmarks/wasm.md.
 #
 # Needs node and npm, the built package (wasm/pkg; built here with
 # scripts/build-wasm when missing), trace-bench (TRACE_BENCH, default
