@@ -104,25 +104,24 @@ pub(super) fn read_text(r: &mut Reader<'_>) -> Result<String, DecodeError> {
     if size > r.remaining().saturating_mul(255) {
         return Err(invalid("compressed text size"));
     }
-    let block = if mode == TEXT_LZ4 { size } else { TEXT_BLOCK };
+    // Mode 1 is one block, even of an empty text; mode 2 one per TEXT_BLOCK.
+    let (block, blocks) = if mode == TEXT_LZ4 {
+        (size, 1)
+    } else {
+        (TEXT_BLOCK, size.div_ceil(TEXT_BLOCK))
+    };
     let mut raw = vec![0; size];
     let mut done = 0;
-    // Mode 1 is one block, even of an empty text.
-    while done < size || (done == 0 && mode == TEXT_LZ4) {
+    for _ in 0..blocks {
         let packed = r.bytes("compressed text", MAX_TEXT)?;
-        let n = block.min(size - done);
-        if n > packed.len().saturating_mul(255) {
+        let out = &mut raw[done..size.min(done + block)];
+        if out.len() > packed.len().saturating_mul(255) {
             return Err(invalid("compressed text size"));
         }
-        let out = &mut raw[done..done + n];
         match lz4_flex::block::decompress_into(packed, out) {
-            Ok(got) if got == n => {}
+            Ok(got) if got == out.len() => done += got,
             Ok(_) => return Err(invalid("compressed text size")),
             Err(_) => return Err(invalid("compressed text")),
-        }
-        done += n;
-        if n == 0 {
-            break;
         }
     }
     String::from_utf8(raw).map_err(|e| DecodeError::InvalidUtf8 {
