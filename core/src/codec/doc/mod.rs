@@ -130,13 +130,6 @@ impl Doc {
             }
             next.push(v as Seq);
         }
-        let agent = |v: u64| -> Result<Agent, DecodeError> {
-            if v < n as u64 {
-                Ok(v as Agent)
-            } else {
-                Err(invalid("replica index"))
-            }
-        };
         let mut doc = Doc::new(replica);
         // Agents are ranks: intern the table first, the local replica after.
         doc.replicas.clear();
@@ -148,121 +141,9 @@ impl Doc {
         }
         doc.agent = doc.intern(replica);
 
-        let title_tag = r.varint()?;
-        if title_tag > 0 {
-            let rep = table[agent(title_tag - 1)? as usize];
-            let time = Hlc::new(r.varint()?, r.varint_u32()?);
-            let value = r.str("title", MAX_TITLE)?.to_owned();
-            doc.title.set(value, Stamp { time, replica: rep });
-        }
-        let ncounters = r.len("counters", usize::MAX)?;
-        let mut last_name: Option<&str> = None;
-        for _ in 0..ncounters {
-            let name = r.str("counter name", MAX_COUNTER_NAME)?;
-            if last_name.is_some_and(|l| l >= name) {
-                return Err(invalid("counter names not strictly ascending"));
-            }
-            last_name = Some(name);
-            let entries = r.len("counter entries", n)?;
-            let counter = doc.counters.entry(name.to_owned()).or_default();
-            let mut last = None;
-            for _ in 0..entries {
-                let a = agent(r.varint()?)?;
-                if last.is_some_and(|l| l >= a) {
-                    return Err(invalid("counter entries not strictly ascending"));
-                }
-                last = Some(a);
-                counter.set_at_least(table[a as usize], r.varint()?, r.varint()?);
-            }
-        }
+        read_registers(&mut r, &mut doc, &table)?;
         for a in 0..n {
-            let count = r.len("history", usize::MAX)?;
-            let mut ops = Vec::with_capacity(count);
-            let mut prev_end = 0u64;
-            let mut target_agent = a as Agent;
-            let mut target_ref: i64 = 0;
-            for _ in 0..count {
-                let seq = prev_end
-                    .checked_add(r.varint_hot()?)
-                    .ok_or(invalid("history seq"))?;
-                let header = r.varint_hot()?;
-                let len = header >> LOG_FLAG_BITS;
-                let (len, kind) = match header & 3 {
-                    LOG_DELETE => {
-                        let reversed = header & LOG_REVERSED != 0;
-                        if header & LOG_SAME_TARGET == 0 {
-                            target_agent = agent(r.varint()?)?;
-                        }
-                        let t = target_agent;
-                        let first = target_ref
-                            .checked_add(r.varint_signed_hot()?)
-                            .ok_or(invalid("delete target"))?;
-                        let (lo, hi) = if reversed {
-                            (first.checked_sub(len as i64 - 1), first)
-                        } else {
-                            (Some(first), first.saturating_add(len as i64 - 1))
-                        };
-                        if len == 0
-                            || len > u64::from(MAX_SEQ)
-                            || lo.is_none_or(|lo| lo < 0)
-                            || hi >= i64::from(next[t as usize])
-                        {
-                            return Err(invalid("delete target range"));
-                        }
-                        target_ref = last_target(first as Seq, len as u32, reversed);
-                        (
-                            len,
-                            LogKind::Delete {
-                                target: ItemId {
-                                    agent: t,
-                                    seq: first as Seq,
-                                },
-                                reversed,
-                            },
-                        )
-                    }
-                    LOG_TITLE if len == 1 => {
-                        let time = Hlc::new(r.varint()?, r.varint_u32()?);
-                        (
-                            1,
-                            LogKind::Title(Box::new(TitleOp {
-                                time,
-                                value: r.str("title", MAX_TITLE)?.to_owned(),
-                            })),
-                        )
-                    }
-                    LOG_COUNTER if len == 1 => {
-                        let name = r.str("counter name", MAX_COUNTER_NAME)?.to_owned();
-                        (
-                            1,
-                            LogKind::Counter(Box::new(CounterOp {
-                                name,
-                                p: r.varint()?,
-                                n: r.varint()?,
-                            })),
-                        )
-                    }
-                    other => {
-                        return Err(DecodeError::UnknownTag {
-                            what: "history operation",
-                            tag: other,
-                        })
-                    }
-                };
-                if seq
-                    .checked_add(len)
-                    .is_none_or(|end| end > u64::from(next[a]))
-                {
-                    return Err(invalid("history past the replica's operation count"));
-                }
-                prev_end = seq + len;
-                ops.push(LogOp {
-                    seq: seq as Seq,
-                    len: len as u32,
-                    kind,
-                });
-            }
-            doc.logs[a].ops = ops;
+            doc.logs[a].ops = read_history(&mut r, a as Agent, &next)?;
         }
         let counts: Vec<InsertCount> = doc.logs[..n]
             .iter()
@@ -299,6 +180,155 @@ impl Doc {
         check_registers(&doc)?;
         Ok(doc)
     }
+}
+
+/// Reads the title and the counters into `doc`; `table` is the replica
+/// table. Out of line: it runs once per decode and keeps `Doc::decode`
+/// small, so V8 optimizes the hot loops sooner.
+#[inline(never)]
+fn read_registers(
+    r: &mut Reader<'_>,
+    doc: &mut Doc,
+    table: &[ReplicaId],
+) -> Result<(), DecodeError> {
+    let title_tag = r.varint()?;
+    if title_tag > 0 {
+        let rep = replica_at(table, title_tag - 1)?;
+        let time = Hlc::new(r.varint()?, r.varint_u32()?);
+        let value = r.str("title", MAX_TITLE)?.to_owned();
+        doc.title.set(value, Stamp { time, replica: rep });
+    }
+    let ncounters = r.len("counters", usize::MAX)?;
+    let mut last_name: Option<&str> = None;
+    for _ in 0..ncounters {
+        let name = r.str("counter name", MAX_COUNTER_NAME)?;
+        if last_name.is_some_and(|l| l >= name) {
+            return Err(invalid("counter names not strictly ascending"));
+        }
+        last_name = Some(name);
+        let entries = r.len("counter entries", table.len())?;
+        let counter = doc.counters.entry(name.to_owned()).or_default();
+        let mut last = None;
+        for _ in 0..entries {
+            let a = r.varint()?;
+            if last.is_some_and(|l| l >= a) {
+                return Err(invalid("counter entries not strictly ascending"));
+            }
+            last = Some(a);
+            let rep = replica_at(table, a)?;
+            counter.set_at_least(rep, r.varint()?, r.varint()?);
+        }
+    }
+    Ok(())
+}
+
+/// Reads replica `a`'s non-insert history; `next` is each replica's
+/// operation count.
+#[inline(never)]
+fn read_history(r: &mut Reader<'_>, a: Agent, next: &[Seq]) -> Result<Vec<LogOp>, DecodeError> {
+    let n = next.len();
+    let agent = |v: u64| -> Result<Agent, DecodeError> {
+        if v < n as u64 {
+            Ok(v as Agent)
+        } else {
+            Err(invalid("replica index"))
+        }
+    };
+    let count = r.len("history", usize::MAX)?;
+    let mut ops = Vec::with_capacity(count);
+    let mut prev_end = 0u64;
+    let mut target_agent = a;
+    let mut target_ref: i64 = 0;
+    for _ in 0..count {
+        let seq = prev_end
+            .checked_add(r.varint_hot()?)
+            .ok_or(invalid("history seq"))?;
+        let header = r.varint_hot()?;
+        let len = header >> LOG_FLAG_BITS;
+        let (len, kind) = match header & 3 {
+            LOG_DELETE => {
+                let reversed = header & LOG_REVERSED != 0;
+                if header & LOG_SAME_TARGET == 0 {
+                    target_agent = agent(r.varint()?)?;
+                }
+                let t = target_agent;
+                let first = target_ref
+                    .checked_add(r.varint_signed_hot()?)
+                    .ok_or(invalid("delete target"))?;
+                let (lo, hi) = if reversed {
+                    (first.checked_sub(len as i64 - 1), first)
+                } else {
+                    (Some(first), first.saturating_add(len as i64 - 1))
+                };
+                if len == 0
+                    || len > u64::from(MAX_SEQ)
+                    || lo.is_none_or(|lo| lo < 0)
+                    || hi >= i64::from(next[t as usize])
+                {
+                    return Err(invalid("delete target range"));
+                }
+                target_ref = last_target(first as Seq, len as u32, reversed);
+                (
+                    len,
+                    LogKind::Delete {
+                        target: ItemId {
+                            agent: t,
+                            seq: first as Seq,
+                        },
+                        reversed,
+                    },
+                )
+            }
+            LOG_TITLE if len == 1 => {
+                let time = Hlc::new(r.varint()?, r.varint_u32()?);
+                (
+                    1,
+                    LogKind::Title(Box::new(TitleOp {
+                        time,
+                        value: r.str("title", MAX_TITLE)?.to_owned(),
+                    })),
+                )
+            }
+            LOG_COUNTER if len == 1 => {
+                let name = r.str("counter name", MAX_COUNTER_NAME)?.to_owned();
+                (
+                    1,
+                    LogKind::Counter(Box::new(CounterOp {
+                        name,
+                        p: r.varint()?,
+                        n: r.varint()?,
+                    })),
+                )
+            }
+            other => {
+                return Err(DecodeError::UnknownTag {
+                    what: "history operation",
+                    tag: other,
+                })
+            }
+        };
+        if seq
+            .checked_add(len)
+            .is_none_or(|end| end > u64::from(next[a as usize]))
+        {
+            return Err(invalid("history past the replica's operation count"));
+        }
+        prev_end = seq + len;
+        ops.push(LogOp {
+            seq: seq as Seq,
+            len: len as u32,
+            kind,
+        });
+    }
+    Ok(ops)
+}
+
+/// Entry `i` of the replica table.
+fn replica_at(table: &[ReplicaId], i: u64) -> Result<ReplicaId, DecodeError> {
+    usize::try_from(i)
+        .ok()
+        .and_then(|i| table.get(i).copied())
+        .ok_or(invalid("replica index"))
 }
 
 /// The last target of a delete run, in its own order.
