@@ -226,14 +226,6 @@ fn read_registers(
 /// operation count.
 #[inline(never)]
 fn read_history(r: &mut Reader<'_>, a: Agent, next: &[Seq]) -> Result<Vec<LogOp>, DecodeError> {
-    let n = next.len();
-    let agent = |v: u64| -> Result<Agent, DecodeError> {
-        if v < n as u64 {
-            Ok(v as Agent)
-        } else {
-            Err(invalid("replica index"))
-        }
-    };
     let count = r.len("history", usize::MAX)?;
     let mut ops = Vec::with_capacity(count);
     let mut prev_end = 0u64;
@@ -249,7 +241,7 @@ fn read_history(r: &mut Reader<'_>, a: Agent, next: &[Seq]) -> Result<Vec<LogOp>
             LOG_DELETE => {
                 let reversed = header & LOG_REVERSED != 0;
                 if header & LOG_SAME_TARGET == 0 {
-                    target_agent = agent(r.varint()?)?;
+                    target_agent = agent_at(r.varint()?, next.len())?;
                 }
                 let t = target_agent;
                 let first = target_ref
@@ -321,6 +313,15 @@ fn read_history(r: &mut Reader<'_>, a: Agent, next: &[Seq]) -> Result<Vec<LogOp>
         });
     }
     Ok(ops)
+}
+
+/// Replica index `v` of a document naming `n` replicas.
+fn agent_at(v: u64, n: usize) -> Result<Agent, DecodeError> {
+    if v < n as u64 {
+        Ok(v as Agent)
+    } else {
+        Err(invalid("replica index"))
+    }
 }
 
 /// Entry `i` of the replica table.

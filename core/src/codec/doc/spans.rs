@@ -3,7 +3,7 @@
 
 use super::bits::Predictor;
 use super::buckets::Buckets;
-use super::invalid;
+use super::{agent_at, invalid};
 use crate::codec::reader::Reader;
 use crate::codec::writer::{put_varint, zigzag, Writer};
 use crate::codec::DecodeError;
@@ -268,13 +268,6 @@ pub(super) fn read_spans(
     next: &[Seq],
 ) -> Result<ReadSpans, DecodeError> {
     let n = next.len();
-    let agent = |v: u64| -> Result<Agent, DecodeError> {
-        if v < n as u64 {
-            Ok(v as Agent)
-        } else {
-            Err(invalid("replica index"))
-        }
-    };
     let count = r.len("spans", usize::MAX)?;
     let mut spans = BulkSpans::with_capacity(count);
     let mut last_end = vec![0u64; n];
@@ -311,7 +304,7 @@ pub(super) fn read_spans(
                 prev.ok_or(invalid("first span has no agent before it"))?
                     .agent
             } else {
-                agent(r.varint()?)?
+                agent_at(r.varint()?, n)?
             };
             let seq = last_end[a as usize]
                 .checked_add_signed(r.varint_signed_hot()?)
@@ -336,7 +329,7 @@ pub(super) fn read_spans(
                 _ => match r.varint()? {
                     0 => START,
                     o => {
-                        let oa = agent(o - 1)?;
+                        let oa = agent_at(o - 1, n)?;
                         let os = r.varint()?;
                         if os >= u64::from(next[oa as usize]) {
                             return Err(invalid("span origin"));
