@@ -1,17 +1,45 @@
 //! Command line and environment settings (every flag has a `QUIRE_*`
 //! variable), turned into the runtime [`Settings`].
 
+use std::ffi::OsStr;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
+
+use crate::auth::{Scope, Secret, SecretError};
+
+/// Environment variable holding the auth secret itself (an alternative to
+/// `--auth-secret-file`; not a flag, so it never shows in `ps`).
+pub const AUTH_SECRET_ENV: &str = "QUIRE_AUTH_SECRET";
 
 /// `quire-relay`: WebSocket sync, server sequencing, offline replay and
 /// durable storage for Quire documents.
+///
+/// Without a subcommand it runs the server. Auth is off unless a secret is
+/// configured (`--auth-secret-file`, or the secret itself in
+/// `QUIRE_AUTH_SECRET`); then every WebSocket `hello` and `GET /docs/{id}`
+/// needs a token for its document, minted by the app's server or by
+/// `quire-relay token`.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "quire-relay", version, about, long_about = None)]
+#[command(name = "quire-relay", version, about, long_about)]
 pub struct Config {
+    /// What to do instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// File holding the auth secret (at least 32 bytes, e.g. from
+    /// `openssl rand -base64 32`; surrounding whitespace is ignored). Turns
+    /// auth on. `QUIRE_AUTH_SECRET` may hold the secret itself instead.
+    #[arg(
+        long,
+        env = "QUIRE_AUTH_SECRET_FILE",
+        value_name = "PATH",
+        global = true
+    )]
+    pub auth_secret_file: Option<PathBuf>,
+
     /// Address to listen on.
     #[arg(long, env = "QUIRE_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -89,8 +117,47 @@ pub struct Config {
     pub log: Option<String>,
 }
 
+/// Subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Prints a token granting one document, signed with the relay's
+    /// secret (`--auth-secret-file` or `QUIRE_AUTH_SECRET`).
+    Token(TokenArgs),
+}
+
+/// `quire-relay token`.
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// The document the token grants.
+    #[arg(long)]
+    pub doc: String,
+    /// `read` (catch-up, live updates, presence) or `write` (also updates).
+    #[arg(long, value_parser = parse_scope)]
+    pub scope: Scope,
+    /// Seconds until the token expires (it is checked when a connection
+    /// starts; an open connection is not cut at expiry).
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub ttl: u64,
+}
+
+fn parse_scope(s: &str) -> Result<Scope, String> {
+    match s {
+        "read" => Ok(Scope::Read),
+        "write" => Ok(Scope::Write),
+        _ => Err("expected `read` or `write`".into()),
+    }
+}
+
 impl Config {
-    /// The runtime settings these flags describe.
+    /// The auth secret from `--auth-secret-file` or `QUIRE_AUTH_SECRET`;
+    /// `None` when neither is set (auth off).
+    pub fn auth_secret(&self) -> Result<Option<Secret>, SecretError> {
+        let env = std::env::var_os(AUTH_SECRET_ENV);
+        secret_from(self.auth_secret_file.as_deref(), env.as_deref())
+    }
+
+    /// The runtime settings these flags describe, with auth off:
+    /// [`Config::auth_secret`] reads the secret (it may fail).
     pub fn settings(&self) -> Settings {
         Settings {
             heartbeat_interval: Duration::from_secs(self.heartbeat_interval.max(1)),
@@ -106,7 +173,18 @@ impl Config {
             presence_idle_after: Duration::from_millis(self.presence_idle_ms),
             www: Some(self.www.clone()),
             pkg: Some(self.pkg.clone()),
+            auth: None,
         }
+    }
+}
+
+/// The secret from a file or the environment's value; refuses both.
+fn secret_from(file: Option<&Path>, env: Option<&OsStr>) -> Result<Option<Secret>, SecretError> {
+    match (file, env) {
+        (None, None) => Ok(None),
+        (Some(_), Some(_)) => Err(SecretError::TwoSources),
+        (Some(path), None) => Secret::from_file(path).map(Some),
+        (None, Some(value)) => Secret::new(value.as_encoded_bytes().trim_ascii()).map(Some),
     }
 }
 
@@ -139,6 +217,8 @@ pub struct Settings {
     pub www: Option<PathBuf>,
     /// The wasm package at `/pkg/`.
     pub pkg: Option<PathBuf>,
+    /// The auth secret; `None`: auth off, every client may write.
+    pub auth: Option<Secret>,
 }
 
 impl Default for Settings {
@@ -165,6 +245,76 @@ mod tests {
             s.presence_idle_after.as_millis(),
             u128::from(core.idle_after_ms)
         );
+    }
+
+    #[test]
+    fn the_token_subcommand_takes_the_secret_flag_before_or_after_it() {
+        let c = Config::parse_from(["quire-relay"]);
+        assert!(c.command.is_none() && c.auth_secret_file.is_none());
+        for args in [
+            &[
+                "quire-relay",
+                "token",
+                "--auth-secret-file",
+                "s",
+                "--doc",
+                "d",
+                "--scope",
+                "read",
+            ][..],
+            &[
+                "quire-relay",
+                "--auth-secret-file",
+                "s",
+                "token",
+                "--doc",
+                "d",
+                "--scope",
+                "read",
+            ],
+        ] {
+            let c = Config::parse_from(args);
+            assert_eq!(c.auth_secret_file.as_deref(), Some(Path::new("s")));
+            let Some(Command::Token(t)) = c.command else {
+                panic!("no token subcommand");
+            };
+            assert_eq!((t.doc.as_str(), t.scope, t.ttl), ("d", Scope::Read, 3600));
+        }
+        for bad in [
+            &["quire-relay", "token", "--doc", "d", "--scope", "admin"][..],
+            &[
+                "quire-relay",
+                "token",
+                "--doc",
+                "d",
+                "--scope",
+                "read",
+                "--ttl",
+                "0",
+            ],
+            &["quire-relay", "token", "--scope", "read"],
+        ] {
+            assert!(Config::try_parse_from(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_secret_comes_from_one_source_and_must_be_long_enough() {
+        let long = OsStr::new("  0123456789abcdef0123456789abcdef\n");
+        assert!(secret_from(None, None).unwrap().is_none());
+        assert!(secret_from(None, Some(long)).unwrap().is_some());
+        assert!(matches!(
+            secret_from(None, Some(OsStr::new(" too short "))),
+            Err(SecretError::TooShort { len: 9, .. })
+        ));
+        assert!(matches!(
+            secret_from(None, Some(OsStr::new(""))),
+            Err(SecretError::TooShort { len: 0, .. })
+        ));
+        assert!(matches!(
+            secret_from(Some(Path::new("f")), Some(long)),
+            Err(SecretError::TwoSources)
+        ));
     }
 
     #[test]

@@ -19,6 +19,7 @@ use quire_core::{DecodeError, ReplicaId};
 use tokio::sync::oneshot;
 use tokio::time::{sleep, sleep_until, timeout};
 
+use crate::auth::{self, Scope};
 use crate::buffer::{Next, Outbox};
 use crate::metrics::close_reason;
 use crate::room::Command;
@@ -55,6 +56,7 @@ pub async fn serve<S, E>(
         outbox,
         room: None,
         replica: ReplicaId::default(),
+        scope: Scope::Read,
         next_nonce: 1,
     };
     let (mut sink, mut stream) = socket.split();
@@ -122,6 +124,8 @@ struct Connection {
     room: Option<RoomHandle>,
     /// The replica of the accepted `hello`.
     replica: ReplicaId,
+    /// What the accepted `hello`'s token allows (write when auth is off).
+    scope: Scope,
     next_nonce: u64,
 }
 
@@ -252,6 +256,10 @@ impl Connection {
             };
         };
         match message {
+            Message::Update { id, .. } if self.scope == Scope::Read => {
+                self.read_only(id);
+                Flow::Continue
+            }
             Message::Update { id, delta } => {
                 let cmd = Command::Update {
                     conn: self.id,
@@ -290,6 +298,16 @@ impl Connection {
             self.send(&error(ErrorCode::BAD_DOCUMENT_ID, true, text));
             return Flow::Close(close::BAD_DOCUMENT_ID);
         }
+        let auth = self.shared.settings.auth.as_ref();
+        let scope = match auth::grant(auth, hello.token.as_deref(), &self.doc_id) {
+            Ok(scope) => scope,
+            Err(e) => {
+                tracing::info!(conn = self.id, doc = %self.doc_id, reason = e.reason(), "unauthorized");
+                self.shared.metrics.refused(e.reason());
+                self.send(&error(ErrorCode::UNAUTHORIZED, true, e.to_string()));
+                return Flow::Close(close::UNAUTHORIZED);
+            }
+        };
         for _ in 0..JOIN_ATTEMPTS {
             let room = self.shared.room(&self.doc_id);
             let (reply, answer) = oneshot::channel();
@@ -307,6 +325,7 @@ impl Connection {
                     tracing::debug!(conn = self.id, doc = %self.doc_id, replica = hello.replica.0, "joined");
                     self.room = Some(room);
                     self.replica = hello.replica;
+                    self.scope = scope;
                     return Flow::Continue;
                 }
                 Ok(Err(e)) => {
@@ -327,6 +346,19 @@ impl Connection {
             "the document is unavailable".into(),
         ));
         Flow::Close(close::INTERNAL)
+    }
+
+    /// Refuses an update of a read-only client: nothing reaches the room,
+    /// so nothing is applied, stored, acknowledged or fanned out.
+    fn read_only(&self, update_id: u64) {
+        self.shared.metrics.read_only_refused.inc();
+        self.shared.metrics.updates_rejected.inc();
+        self.send(&Message::Error(ErrorMessage {
+            code: ErrorCode::READ_ONLY,
+            fatal: false,
+            update_id: Some(update_id),
+            message: "this token only allows reading".into(),
+        }));
     }
 
     /// A presence body: checked here, off the room's task; a refusal is

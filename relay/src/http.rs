@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -13,6 +13,7 @@ use quire_core::sync::validate_doc_id;
 use serde_json::json;
 use tower_http::services::ServeDir;
 
+use crate::auth::{self, TokenError};
 use crate::room::{materialise, Command, DocView};
 use crate::state::Shared;
 
@@ -57,7 +58,16 @@ async fn health() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
+/// With auth on, `/status` names no documents or users (anyone can read
+/// it): only how many connections and loaded documents there are.
 async fn status(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
+    if shared.settings.auth.is_some() {
+        return Json(json!({
+            "auth": true,
+            "connections": shared.connections(),
+            "loaded_documents": shared.loaded_documents(),
+        }));
+    }
     Json(json!({
         "connections": shared.connections(),
         "documents": shared.status(),
@@ -79,15 +89,59 @@ fn json_error(status: StatusCode, message: String) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
 }
 
-async fn document(State(shared): State<Arc<Shared>>, Path(doc_id): Path<String>) -> Response {
+async fn document(
+    State(shared): State<Arc<Shared>>,
+    Path(doc_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     if let Err(e) = validate_doc_id(&doc_id) {
         return json_error(StatusCode::BAD_REQUEST, e.to_string());
+    }
+    // Before the lookup, so a refusal says nothing about whether it exists.
+    if let Some(refusal) = refuse_read(&shared, &headers, &doc_id) {
+        return refusal;
     }
     match read_document(&shared, &doc_id).await {
         Ok(Some(view)) => Json(view).into_response(),
         Ok(None) => json_error(StatusCode::NOT_FOUND, format!("no document {doc_id:?}")),
         Err(e) => json_error(StatusCode::INTERNAL_SERVER_ERROR, e),
     }
+}
+
+/// With auth on, a read needs `Authorization: Bearer <token>` for `doc_id`
+/// (either scope): the refusal is 401 without a usable token, 403 for
+/// another document.
+fn refuse_read(shared: &Shared, headers: &HeaderMap, doc_id: &str) -> Option<Response> {
+    let secret = shared.settings.auth.as_ref()?;
+    let token = match headers.get(header::AUTHORIZATION) {
+        None => Ok(None),
+        Some(value) => (value.to_str().ok())
+            .and_then(auth::bearer_token)
+            .map(Some)
+            .ok_or(TokenError::Malformed {
+                what: "expected `Authorization: Bearer <token>`",
+            }),
+    };
+    let result = token.and_then(|t| secret.authorize(t, doc_id, auth::now_unix()));
+    let e = result.err()?;
+    shared.metrics.refused(e.reason());
+    let (status, challenge) = match e {
+        TokenError::Missing => (StatusCode::UNAUTHORIZED, r#"Bearer realm="quire""#),
+        TokenError::WrongDocument { .. } => (
+            StatusCode::FORBIDDEN,
+            r#"Bearer realm="quire", error="insufficient_scope""#,
+        ),
+        _ => (
+            StatusCode::UNAUTHORIZED,
+            r#"Bearer realm="quire", error="invalid_token""#,
+        ),
+    };
+    let mut response = json_error(status, e.to_string());
+    (response.headers_mut()).insert(
+        header::WWW_AUTHENTICATE,
+        header::HeaderValue::from_static(challenge),
+    );
+    Some(response)
 }
 
 /// Asks the loaded room, else reads the store without loading a room (a

@@ -9,8 +9,11 @@
 //!   commits, catch-up, fan-out, compaction.
 //! - [`presence`]: ephemeral presence, coalesced fan-out, join snapshot.
 //! - [`store`]: the storage boundary and its group-commit writer.
+//! - [`auth`]: signed tokens (HMAC-SHA256) granting one document, read or
+//!   write, until an expiry.
 //! - [`http`]: routes; [`metrics`]: Prometheus; [`config`]: flags and env.
 
+pub mod auth;
 pub mod buffer;
 pub mod config;
 pub mod conn;

@@ -15,6 +15,13 @@ pub struct CloseLabels {
     pub reason: &'static str,
 }
 
+/// Why a request was refused by auth (label of `quire_auth_refused_total`).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AuthLabels {
+    /// `TokenError::reason`, e.g. `expired`.
+    pub reason: &'static str,
+}
+
 /// Every metric of the relay.
 #[derive(Debug)]
 pub struct Metrics {
@@ -48,6 +55,10 @@ pub struct Metrics {
     pub presence_out: Counter,
     /// Presence messages refused (forged, malformed, too large).
     pub presence_rejected: Counter,
+    /// WebSocket `hello`s and HTTP reads refused for their token.
+    pub auth_refused: Family<AuthLabels, Counter>,
+    /// Updates refused because the token only allows reading.
+    pub read_only_refused: Counter,
 }
 
 impl Default for Metrics {
@@ -77,6 +88,8 @@ impl Metrics {
         let presence_in = Counter::default();
         let presence_out = Counter::default();
         let presence_rejected = Counter::default();
+        let auth_refused = Family::<AuthLabels, Counter>::default();
+        let read_only_refused = Counter::default();
         registry.register(
             "connections",
             "Open WebSocket connections",
@@ -131,6 +144,16 @@ impl Metrics {
             "Presence messages refused",
             presence_rejected.clone(),
         );
+        registry.register(
+            "auth_refused",
+            "Handshakes and HTTP reads refused for their token, by reason",
+            auth_refused.clone(),
+        );
+        registry.register(
+            "read_only_refused",
+            "Updates refused because the token only allows reading",
+            read_only_refused.clone(),
+        );
         Self {
             registry,
             connections,
@@ -147,7 +170,16 @@ impl Metrics {
             presence_in,
             presence_out,
             presence_rejected,
+            auth_refused,
+            read_only_refused,
         }
+    }
+
+    /// Counts a request refused by auth.
+    pub fn refused(&self, reason: &'static str) {
+        self.auth_refused
+            .get_or_create(&AuthLabels { reason })
+            .inc();
     }
 
     /// Counts a closed connection.

@@ -122,6 +122,11 @@ impl Shared {
             .collect()
     }
 
+    /// How many documents are loaded.
+    pub fn loaded_documents(&self) -> usize {
+        self.rooms().len()
+    }
+
     /// Every loaded document with its users, sorted by id (`/status`).
     pub fn status(&self) -> Vec<DocStatus> {
         let idle_after = self.settings.presence_idle_after;

@@ -81,17 +81,24 @@ impl Relay {
 
 /// A minimal HTTP/1.1 GET (no client dependency needed).
 pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let (status, _, body) = http_exchange(addr, path, "").await;
+    (status, body)
+}
+
+/// A GET with extra header lines (each ending in `\r\n`): the status, the
+/// response's head and its body.
+pub async fn http_exchange(addr: SocketAddr, path: &str, headers: &str) -> (u16, String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = TcpStream::connect(addr).await.unwrap();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{headers}\r\n");
     s.write_all(req.as_bytes()).await.unwrap();
     let mut out = Vec::new();
     s.read_to_end(&mut out).await.unwrap();
     let text = String::from_utf8_lossy(&out).into_owned();
     let status = text[9..12].parse().unwrap();
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     // Bodies may be chunked: keep the JSON/text part only.
-    (status, body.to_owned())
+    (status, head.to_owned(), body.to_owned())
 }
 
 pub fn settings() -> Settings {
@@ -117,8 +124,15 @@ pub struct Client {
 
 impl Client {
     pub fn new(replica: u64, doc_id: &str) -> Client {
+        Client::with_token(replica, doc_id, None)
+    }
+
+    /// A client whose `hello` carries `token`.
+    pub fn with_token(replica: u64, doc_id: &str, token: Option<String>) -> Client {
         let doc = Doc::new(ReplicaId(replica));
-        let session = ClientSession::new(doc_id, &doc, ClientConfig::default()).unwrap();
+        let mut config = ClientConfig::default();
+        config.token = token;
+        let session = ClientSession::new(doc_id, &doc, config).unwrap();
         Client {
             doc,
             session,
@@ -248,12 +262,23 @@ pub fn hello_frame(
     version: quire_core::VersionVector,
     resume: Option<quire_core::sync::Resume>,
 ) -> Vec<u8> {
+    hello_with_token(doc_id, replica, version, resume, None)
+}
+
+/// An encoded `hello` carrying `token`.
+pub fn hello_with_token(
+    doc_id: &str,
+    replica: u64,
+    version: quire_core::VersionVector,
+    resume: Option<quire_core::sync::Resume>,
+    token: Option<String>,
+) -> Vec<u8> {
     Message::Hello(quire_core::sync::Hello {
         doc_id: doc_id.into(),
         replica: ReplicaId(replica),
         version,
         resume,
-        token: None,
+        token,
     })
     .encode()
 }

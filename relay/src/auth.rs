@@ -1,0 +1,653 @@
+//! Auth tokens: HMAC-SHA256 signed grants of one document, a scope and an
+//! expiry, minted by the app's server (or `quire-relay token`) with a
+//! secret shared with the relay.
+//!
+//! Format (version 1; `docs/PROTOCOL.md`, "Auth tokens"):
+//!
+//! ```text
+//! token   = payload "." tag
+//! payload = base64url(JSON {"v":1,"doc":ID,"scope":"read"|"write","exp":UNIX_SECONDS})
+//! tag     = base64url(HMAC-SHA256(secret, payload))   the MAC is over the encoded text
+//! ```
+//!
+//! base64url is RFC 4648 section 5 without padding. The parser is strict:
+//! at most [`MAX_TOKEN_LEN`] bytes, exactly one dot, canonical base64url,
+//! a 32-byte tag checked in constant time before the payload is parsed, then
+//! a JSON object with exactly those four fields.
+
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use quire_core::sync::validate_doc_id;
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The token format this relay mints and accepts.
+pub const TOKEN_VERSION: u64 = 1;
+/// Shortest secret accepted, in bytes (HMAC-SHA256's output size).
+pub const MIN_SECRET: usize = 32;
+/// Longest secret accepted, in bytes.
+pub const MAX_SECRET: usize = 4096;
+/// Longest token accepted, in bytes. A version 1 token is at most about
+/// 200 bytes; the slack allows whitespace in the JSON.
+pub const MAX_TOKEN_LEN: usize = 1024;
+/// Seconds a token stays valid after its `exp`, for clock skew between the
+/// minting server and the relay.
+pub const EXPIRY_LEEWAY: u64 = 60;
+/// Length of an HMAC-SHA256 tag in base64url without padding.
+const TAG_CHARS: usize = 43;
+/// Length of an HMAC-SHA256 tag.
+const TAG_BYTES: usize = 32;
+
+/// What a token allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Catch-up, live updates and presence; no document updates.
+    Read,
+    /// Everything `Read` allows, and document updates.
+    Write,
+}
+
+impl Scope {
+    /// The name in tokens and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Write => "write",
+        }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a valid token grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claims {
+    /// The one document the token is for.
+    pub doc: String,
+    /// Read or write.
+    pub scope: Scope,
+    /// Expiry, in seconds since the Unix epoch.
+    pub exp: u64,
+}
+
+/// The signed JSON payload, field for field.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Payload {
+    v: u64,
+    doc: String,
+    scope: Scope,
+    exp: u64,
+}
+
+/// Only the version of a payload, to name it when the full parse fails.
+#[derive(Deserialize)]
+struct VersionOnly {
+    v: u64,
+}
+
+/// Why a token was refused. Every variant means "unauthorized"; the text
+/// tells the app what to fix without revealing anything about the secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// No token was sent (auth is on): mint one on the app's server and
+    /// pass it as `token` (WebSocket `hello`) or `Authorization: Bearer`.
+    #[error("a token is required")]
+    Missing,
+    /// The token is longer than any valid one.
+    #[error("token of {len} bytes is longer than {max}")]
+    TooLong {
+        /// Its length in bytes.
+        len: usize,
+        /// [`MAX_TOKEN_LEN`].
+        max: usize,
+    },
+    /// Not `payload.tag` in canonical base64url.
+    #[error("malformed token: {what}")]
+    Malformed {
+        /// Which part is wrong.
+        what: &'static str,
+    },
+    /// The tag does not match: minted with another secret, or altered.
+    #[error("token signature does not match")]
+    BadSignature,
+    /// Signed, but the payload is not the expected JSON object.
+    #[error("token payload is invalid: {reason}")]
+    BadPayload {
+        /// What the JSON parser or a field check said.
+        reason: String,
+    },
+    /// Signed with a format version this relay does not speak.
+    #[error("token version {found} is not supported (this relay reads version {supported})")]
+    UnsupportedVersion {
+        /// The payload's `v`.
+        found: u64,
+        /// [`TOKEN_VERSION`].
+        supported: u64,
+    },
+    /// Past its expiry (plus [`EXPIRY_LEEWAY`]): mint a new one.
+    #[error("token expired at {exp} (now {now})")]
+    Expired {
+        /// The token's `exp`.
+        exp: u64,
+        /// The relay's clock, in Unix seconds.
+        now: u64,
+    },
+    /// Valid, but for another document.
+    #[error("token is for document {token:?}, not {wanted:?}")]
+    WrongDocument {
+        /// The token's `doc`.
+        token: String,
+        /// The document asked for.
+        wanted: String,
+    },
+}
+
+impl TokenError {
+    /// A short label for metrics (`quire_auth_refused_total{reason}`).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            TokenError::Missing => "missing",
+            TokenError::TooLong { .. } | TokenError::Malformed { .. } => "malformed",
+            TokenError::BadSignature => "bad_signature",
+            TokenError::BadPayload { .. } | TokenError::UnsupportedVersion { .. } => "bad_payload",
+            TokenError::Expired { .. } => "expired",
+            TokenError::WrongDocument { .. } => "wrong_document",
+        }
+    }
+}
+
+/// Why a secret cannot be used. The relay refuses to start on any.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SecretError {
+    /// Too short to resist guessing: use at least 32 random bytes, e.g.
+    /// `openssl rand -base64 32`.
+    #[error(
+        "auth secret is {len} bytes, at least {min} are required (e.g. `openssl rand -base64 32`)"
+    )]
+    TooShort {
+        /// Its length after trimming whitespace.
+        len: usize,
+        /// [`MIN_SECRET`].
+        min: usize,
+    },
+    /// Longer than [`MAX_SECRET`]: probably the wrong file.
+    #[error("auth secret is longer than {max} bytes (is this the right file?)")]
+    TooLong {
+        /// [`MAX_SECRET`].
+        max: usize,
+    },
+    /// Both `QUIRE_AUTH_SECRET` and a secret file are given: keep one.
+    #[error("both QUIRE_AUTH_SECRET and --auth-secret-file are set; keep one")]
+    TwoSources,
+    /// The secret file cannot be read.
+    #[error("cannot read the auth secret file {}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The shared secret: mints and verifies tokens. Its `Debug` shows nothing.
+#[derive(Clone)]
+pub struct Secret {
+    /// The MAC keyed with the secret, cloned per token.
+    mac: HmacSha256,
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+impl Secret {
+    /// A secret from its bytes, used as they are as the HMAC key (no
+    /// trimming here; [`Secret::from_file`] and the env variable trim).
+    pub fn new(bytes: &[u8]) -> Result<Self, SecretError> {
+        if bytes.len() < MIN_SECRET {
+            return Err(SecretError::TooShort {
+                len: bytes.len(),
+                min: MIN_SECRET,
+            });
+        }
+        if bytes.len() > MAX_SECRET {
+            return Err(SecretError::TooLong { max: MAX_SECRET });
+        }
+        // HMAC takes keys of any length; the error cannot happen.
+        let mac = HmacSha256::new_from_slice(bytes)
+            .map_err(|_| SecretError::TooLong { max: MAX_SECRET })?;
+        Ok(Self { mac })
+    }
+
+    /// A secret from text (e.g. an env variable), without surrounding
+    /// whitespace.
+    pub fn from_text(text: &str) -> Result<Self, SecretError> {
+        Self::new(text.trim_ascii().as_bytes())
+    }
+
+    /// A secret from a file: its bytes without surrounding ASCII
+    /// whitespace (so `openssl rand -base64 32 > file` works as is).
+    pub fn from_file(path: &Path) -> Result<Self, SecretError> {
+        let read = |source| SecretError::Read {
+            path: path.to_owned(),
+            source,
+        };
+        let file = std::fs::File::open(path).map_err(read)?;
+        let mut bytes = Vec::new();
+        // Bounded read: a secret file is small; more is the wrong file.
+        (file.take(MAX_SECRET as u64 + 1024))
+            .read_to_end(&mut bytes)
+            .map_err(read)?;
+        Self::new(bytes.trim_ascii())
+    }
+
+    /// The token granting `claims`.
+    pub fn mint(&self, claims: &Claims) -> String {
+        let payload = Payload {
+            v: TOKEN_VERSION,
+            doc: claims.doc.clone(),
+            scope: claims.scope,
+            exp: claims.exp,
+        };
+        // A struct of strings and integers always serializes.
+        let json = serde_json::to_vec(&payload).unwrap_or_default();
+        let mut token = URL_SAFE_NO_PAD.encode(json);
+        let mut mac = self.mac.clone();
+        mac.update(token.as_bytes());
+        let tag = mac.finalize().into_bytes();
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(tag, &mut token);
+        token
+    }
+
+    /// The claims of `token` if it is well formed, signed with this secret
+    /// and not expired at `now` (Unix seconds, with [`EXPIRY_LEEWAY`]).
+    pub fn verify(&self, token: &str, now: u64) -> Result<Claims, TokenError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(TokenError::TooLong {
+                len: token.len(),
+                max: MAX_TOKEN_LEN,
+            });
+        }
+        let malformed = |what| TokenError::Malformed { what };
+        let (payload, tag) = token
+            .split_once('.')
+            .ok_or(malformed("expected payload.signature"))?;
+        if payload.is_empty() || tag.contains('.') {
+            return Err(malformed("expected payload.signature"));
+        }
+        if tag.len() != TAG_CHARS {
+            return Err(malformed("signature is not 43 base64url characters"));
+        }
+        let mut tag_bytes = [0u8; TAG_BYTES + 2];
+        let n = URL_SAFE_NO_PAD
+            .decode_slice(tag, &mut tag_bytes)
+            .map_err(|_| malformed("signature is not canonical base64url"))?;
+        // Authenticate before parsing anything the sender chose.
+        let mut mac = self.mac.clone();
+        mac.update(payload.as_bytes());
+        mac.verify_slice(&tag_bytes[..n])
+            .map_err(|_| TokenError::BadSignature)?;
+        let json = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| malformed("payload is not canonical base64url"))?;
+        let payload = parse_payload(&json)?;
+        if now > payload.exp.saturating_add(EXPIRY_LEEWAY) {
+            return Err(TokenError::Expired {
+                exp: payload.exp,
+                now,
+            });
+        }
+        Ok(Claims {
+            doc: payload.doc,
+            scope: payload.scope,
+            exp: payload.exp,
+        })
+    }
+
+    /// The scope `token` grants on `doc_id` at `now`.
+    pub fn authorize(
+        &self,
+        token: Option<&str>,
+        doc_id: &str,
+        now: u64,
+    ) -> Result<Scope, TokenError> {
+        let claims = self.verify(token.ok_or(TokenError::Missing)?, now)?;
+        if claims.doc != doc_id {
+            return Err(TokenError::WrongDocument {
+                token: claims.doc,
+                wanted: doc_id.to_owned(),
+            });
+        }
+        Ok(claims.scope)
+    }
+}
+
+/// The scope a request for `doc_id` carrying `token` gets at this moment:
+/// write access when auth is off (`secret` is `None`).
+pub fn grant(
+    secret: Option<&Secret>,
+    token: Option<&str>,
+    doc_id: &str,
+) -> Result<Scope, TokenError> {
+    match secret {
+        None => Ok(Scope::Write),
+        Some(s) => s.authorize(token, doc_id, now_unix()),
+    }
+}
+
+/// The token of an `Authorization` header value `Bearer <token>` (scheme
+/// case-insensitive, RFC 6750); `None` for another scheme.
+pub fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, rest) = header.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| rest.trim_matches(' '))
+}
+
+/// The payload's JSON: an object of exactly the four fields (no unknown
+/// or duplicate ones), version 1, a valid document id.
+fn parse_payload(json: &[u8]) -> Result<Payload, TokenError> {
+    let unsupported = |found| TokenError::UnsupportedVersion {
+        found,
+        supported: TOKEN_VERSION,
+    };
+    // serde's derive would also take the fields as an array.
+    if json.trim_ascii_start().first() != Some(&b'{') {
+        return Err(TokenError::BadPayload {
+            reason: "not a JSON object".into(),
+        });
+    }
+    let payload: Payload = match serde_json::from_slice(json) {
+        Ok(p) => p,
+        Err(e) => {
+            // Name a future version rather than its unknown fields.
+            if let Ok(VersionOnly { v }) = serde_json::from_slice(json) {
+                if v != TOKEN_VERSION {
+                    return Err(unsupported(v));
+                }
+            }
+            return Err(TokenError::BadPayload {
+                reason: e.to_string(),
+            });
+        }
+    };
+    if payload.v != TOKEN_VERSION {
+        return Err(unsupported(payload.v));
+    }
+    validate_doc_id(&payload.doc).map_err(|e| TokenError::BadPayload {
+        reason: format!("doc: {e}"),
+    })?;
+    Ok(payload)
+}
+
+/// The system clock in Unix seconds (0 if it is before 1970).
+pub fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "quire-example-secret-0123456789abcdef";
+    /// Minted independently (Python's `hmac`, `base64.urlsafe_b64encode`
+    /// without `=`) from SECRET and the payload
+    /// `{"v":1,"doc":"notes","scope":"write","exp":1700000000}`.
+    const GOLDEN: &str = "eyJ2IjoxLCJkb2MiOiJub3RlcyIsInNjb3BlIjoid3JpdGUiLCJleHAiOjE3MDAwMDAwMDB9.lE9no9ry-6eRSKMKcGp2mE572fap1_4EDGbJCgRBycI";
+    const NOW: u64 = 1_700_000_000;
+
+    fn secret() -> Secret {
+        Secret::from_text(SECRET).unwrap()
+    }
+
+    fn claims(doc: &str, scope: Scope, exp: u64) -> Claims {
+        Claims {
+            doc: doc.into(),
+            scope,
+            exp,
+        }
+    }
+
+    /// A token over `json` as its payload, signed with SECRET.
+    fn signed(json: &str) -> String {
+        let payload = URL_SAFE_NO_PAD.encode(json);
+        let mut mac = secret().mac;
+        mac.update(payload.as_bytes());
+        let tag = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        format!("{payload}.{tag}")
+    }
+
+    #[test]
+    fn minting_matches_an_independent_implementation() {
+        let token = secret().mint(&claims("notes", Scope::Write, NOW));
+        assert_eq!(token, GOLDEN);
+        assert_eq!(
+            secret().verify(GOLDEN, NOW),
+            Ok(claims("notes", Scope::Write, NOW))
+        );
+    }
+
+    #[test]
+    fn authorize_checks_the_document_and_returns_the_scope() {
+        let s = secret();
+        let read = s.mint(&claims("a.b-c_1", Scope::Read, NOW + 10));
+        assert_eq!(s.authorize(Some(&read), "a.b-c_1", NOW), Ok(Scope::Read));
+        assert!(matches!(
+            s.authorize(Some(&read), "other", NOW),
+            Err(TokenError::WrongDocument { .. })
+        ));
+        assert_eq!(s.authorize(None, "a.b-c_1", NOW), Err(TokenError::Missing));
+    }
+
+    #[test]
+    fn expiry_allows_the_documented_leeway_and_no_more() {
+        let s = secret();
+        let t = s.mint(&claims("d", Scope::Write, NOW));
+        assert!(s.verify(&t, NOW + EXPIRY_LEEWAY).is_ok());
+        assert_eq!(
+            s.verify(&t, NOW + EXPIRY_LEEWAY + 1),
+            Err(TokenError::Expired {
+                exp: NOW,
+                now: NOW + EXPIRY_LEEWAY + 1
+            })
+        );
+        // An expiry at the end of time does not overflow.
+        let t = s.mint(&claims("d", Scope::Write, u64::MAX));
+        assert!(s.verify(&t, u64::MAX).is_ok());
+    }
+
+    #[test]
+    fn another_secret_gives_bad_signature() {
+        let other = Secret::from_text("another-secret-0123456789abcdef-xyz").unwrap();
+        let t = other.mint(&claims("notes", Scope::Write, NOW));
+        assert_eq!(secret().verify(&t, NOW), Err(TokenError::BadSignature));
+    }
+
+    #[test]
+    fn every_truncation_is_refused() {
+        let s = secret();
+        for end in 0..GOLDEN.len() {
+            assert!(s.verify(&GOLDEN[..end], NOW).is_err(), "prefix {end}");
+            assert!(s.verify(&GOLDEN[end + 1..], NOW).is_err(), "suffix {end}");
+        }
+    }
+
+    #[test]
+    fn every_bit_flip_is_refused() {
+        let s = secret();
+        for i in 0..GOLDEN.len() {
+            for bit in 0..8 {
+                let mut bytes = GOLDEN.as_bytes().to_vec();
+                bytes[i] ^= 1 << bit;
+                // Invalid UTF-8 never gets this far (the hello decoder refuses it).
+                if let Ok(text) = String::from_utf8(bytes) {
+                    assert!(s.verify(&text, NOW).is_err(), "byte {i} bit {bit}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn oversized_and_misshapen_tokens_get_typed_errors() {
+        let s = secret();
+        let huge = "a".repeat(MAX_TOKEN_LEN + 1);
+        assert!(matches!(
+            s.verify(&huge, NOW),
+            Err(TokenError::TooLong { .. })
+        ));
+        let (payload, tag) = GOLDEN.split_once('.').unwrap();
+        for bad in [
+            String::new(),
+            ".".into(),
+            payload.into(),
+            format!(".{tag}"),
+            format!("{payload}."),
+            format!("{payload}.{tag}.{tag}"),
+            format!("{payload}..{tag}"),
+            format!("{payload}.{tag}="),
+            format!("{payload}.{tag}A"),
+            format!("{payload}={}", &GOLDEN[payload.len()..]),
+            // Standard base64 alphabet instead of base64url.
+            format!("{payload}.{}", tag.replace('-', "+").replace('_', "/")),
+            format!(" {GOLDEN}"),
+            format!("{GOLDEN}\n"),
+            format!("Bearer {GOLDEN}"),
+            "é".repeat(20),
+        ] {
+            assert!(
+                matches!(
+                    s.verify(&bad, NOW),
+                    Err(TokenError::Malformed { .. } | TokenError::BadSignature)
+                ),
+                "{bad:?}: {:?}",
+                s.verify(&bad, NOW)
+            );
+        }
+    }
+
+    #[test]
+    fn signature_bits_the_encoding_cannot_hold_are_refused() {
+        // The 43rd character carries 4 bits of tag and 2 unused bits that
+        // must be zero: another character with the same tag is not accepted.
+        let (payload, tag) = GOLDEN.split_once('.').unwrap();
+        let last = tag.as_bytes()[TAG_CHARS - 1];
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let index = alphabet.iter().position(|&c| c == last).unwrap();
+        let twin = alphabet[index | 1] as char;
+        assert_ne!(twin as u8, last);
+        let forged = format!("{payload}.{}{twin}", &tag[..TAG_CHARS - 1]);
+        assert!(matches!(
+            secret().verify(&forged, NOW),
+            Err(TokenError::Malformed { .. })
+        ));
+    }
+
+    #[test]
+    fn signed_payloads_are_parsed_strictly() {
+        let s = secret();
+        let bad_payload = |json: &str| {
+            let r = s.verify(&signed(json), NOW);
+            assert!(
+                matches!(r, Err(TokenError::BadPayload { .. })),
+                "{json}: {r:?}"
+            );
+        };
+        bad_payload(" ");
+        bad_payload("null");
+        bad_payload("[1,\"notes\",\"write\",1700000000]");
+        bad_payload(r#"{"v":1,"doc":"notes","scope":"write"}"#);
+        bad_payload(r#"{"v":1,"doc":"notes","scope":"write","exp":1700000000,"admin":true}"#);
+        bad_payload(r#"{"v":1,"doc":"notes","doc":"other","scope":"write","exp":1700000000}"#);
+        bad_payload(r#"{"v":1,"doc":"notes","scope":"admin","exp":1700000000}"#);
+        bad_payload(r#"{"v":1,"doc":"notes","scope":"Write","exp":1700000000}"#);
+        bad_payload(r#"{"v":1,"doc":"notes","scope":"write","exp":-1}"#);
+        bad_payload(r#"{"v":1,"doc":"notes","scope":"write","exp":1.7e9}"#);
+        bad_payload(r#"{"v":1,"doc":"notes","scope":"write","exp":"1700000000"}"#);
+        bad_payload(r#"{"v":1,"doc":"notes","scope":"write","exp":18446744073709551616}"#);
+        bad_payload(r#"{"v":1,"doc":"-bad","scope":"write","exp":1700000000}"#);
+        bad_payload(r#"{"v":1,"doc":"","scope":"write","exp":1700000000}"#);
+        bad_payload(r#"{"v":1,"doc":"notes","scope":"write","exp":1700000000} x"#);
+        bad_payload(&format!("{}1{}", "[".repeat(200), "]".repeat(200)));
+        // Whitespace is JSON; the signature covers it.
+        assert!(s
+            .verify(
+                &signed(r#"{ "v": 1, "doc": "notes", "scope": "read", "exp": 1700000000 }"#),
+                NOW
+            )
+            .is_ok());
+    }
+
+    #[test]
+    fn other_versions_are_named() {
+        let s = secret();
+        for json in [
+            r#"{"v":2,"doc":"notes","scope":"write","exp":1700000000}"#,
+            r#"{"v":2,"aud":"x","sub":"y"}"#,
+            r#"{"v":0,"doc":"notes","scope":"write","exp":1700000000}"#,
+        ] {
+            assert!(
+                matches!(
+                    s.verify(&signed(json), NOW),
+                    Err(TokenError::UnsupportedVersion { supported: 1, .. })
+                ),
+                "{json}"
+            );
+        }
+    }
+
+    #[test]
+    fn secrets_are_trimmed_bounded_and_never_printed() {
+        assert!(matches!(
+            Secret::from_text("  short\n"),
+            Err(SecretError::TooShort { len: 5, .. })
+        ));
+        assert!(matches!(
+            Secret::from_text(""),
+            Err(SecretError::TooShort { len: 0, .. })
+        ));
+        assert!(matches!(
+            Secret::new(&vec![b'x'; MAX_SECRET + 1]),
+            Err(SecretError::TooLong { .. })
+        ));
+        let padded = Secret::from_text(&format!("\n {SECRET} \r\n")).unwrap();
+        assert_eq!(padded.mint(&claims("notes", Scope::Write, NOW)), GOLDEN);
+        assert_eq!(format!("{padded:?}"), "Secret(..)");
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret");
+        std::fs::write(&path, format!("{SECRET}\n")).unwrap();
+        let from_file = Secret::from_file(&path).unwrap();
+        assert!(from_file.verify(GOLDEN, NOW).is_ok());
+        std::fs::write(&path, "\n\n").unwrap();
+        assert!(matches!(
+            Secret::from_file(&path),
+            Err(SecretError::TooShort { len: 0, .. })
+        ));
+        assert!(matches!(
+            Secret::from_file(&dir.path().join("missing")),
+            Err(SecretError::Read { .. })
+        ));
+    }
+}
