@@ -2,11 +2,8 @@
 // been built, the real quire-relay binary.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Doc, SyncClient, fast, scope as baseScope, sleep, waitFor } from './sync_client_support.mjs';
+import { relayBin, relayReady, startRelay } from './real_relay.mjs';
 
 // The shared scope, plus a pair of live clients.
 function scope(t) {
@@ -264,43 +261,8 @@ test('bad arguments throw Errors with codes', async () => {
   assert.equal(doc.text(), 'still usable');
 });
 
-
-// The real relay, when built (cargo build -p quire-relay): skipped otherwise.
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const relayBin = process.env.QUIRE_RELAY_BIN
-  ?? join(process.env.CARGO_TARGET_DIR ?? join(root, 'target'), 'debug', 'quire-relay');
-
-// A stale build (e.g. the skeleton) lacks the flags used here.
-const relayReady = existsSync(relayBin)
-  && /--memory/.test(spawnSync(relayBin, ['--help'], { encoding: 'utf8' }).stdout ?? '');
-
-async function startRelay(t) {
-  // No static files: missing directories are fine.
-  const none = join(root, 'target', 'no-such-dir');
-  const proc = spawn(relayBin, ['--memory', '--listen', '127.0.0.1:0', '--www', none, '--pkg', none], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => proc.kill('SIGKILL'));
-  let log = '';
-  proc.stderr.on('data', (d) => { log += d; });
-  const port = await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`relay did not start:\n${log}`)), 20_000);
-    proc.stdout.on('data', (d) => {
-      log += d;
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(log);
-      if (m) { clearTimeout(timer); ok(Number(m[1])); }
-    });
-    proc.on('exit', (code) => { clearTimeout(timer); fail(new Error(`relay exited with ${code}:\n${log}`)); });
-  });
-  return `ws://127.0.0.1:${port}`;
-}
-
-if (process.env.QUIRE_REQUIRE_RELAY && !relayReady) {
-  throw new Error(`QUIRE_REQUIRE_RELAY is set but ${relayBin} is not a usable quire-relay`);
-}
-
 test('against quire-relay: an offline client and a live one both edit and converge', { skip: !relayReady && `no usable ${relayBin}` }, async (t) => {
-  const url = await startRelay(t);
+  const { url } = await startRelay(t);
   const s = scope(t);
   const a = new Doc();
   const b = new Doc();
