@@ -302,7 +302,7 @@ impl Connection {
         let scope = match auth::grant(auth, hello.token.as_deref(), &self.doc_id) {
             Ok(scope) => scope,
             Err(e) => {
-                tracing::info!(conn = self.id, doc = %self.doc_id, reason = e.reason(), "unauthorized");
+                tracing::debug!(conn = self.id, doc = %self.doc_id, reason = e.reason(), "unauthorized");
                 self.shared.metrics.refused(e.reason());
                 self.send(&error(ErrorCode::UNAUTHORIZED, true, e.to_string()));
                 return Flow::Close(close::UNAUTHORIZED);
