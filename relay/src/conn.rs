@@ -22,7 +22,7 @@ use tokio::time::{sleep, sleep_until, timeout};
 use crate::auth::{self, Scope};
 use crate::buffer::{Next, Outbox};
 use crate::metrics::close_reason;
-use crate::room::Command;
+use crate::room::{Command, JoinRefused};
 use crate::state::{ConnectionGuard, RoomHandle, Shared};
 
 /// Close code for a text frame: the protocol is binary.
@@ -314,6 +314,7 @@ impl Connection {
             let cmd = Command::Join {
                 conn: self.id,
                 hello: hello.clone(),
+                writes: scope == Scope::Write,
                 outbox: Arc::clone(&self.outbox),
                 reply,
             };
@@ -328,7 +329,14 @@ impl Connection {
                     self.scope = scope;
                     return Flow::Continue;
                 }
-                Ok(Err(e)) => {
+                Ok(Err(JoinRefused::ReplicaInUse)) => {
+                    tracing::debug!(conn = self.id, doc = %self.doc_id, "reader named a writer's replica");
+                    self.shared.metrics.refused("replica_in_use");
+                    let text = "a client that may write uses this replica id".into();
+                    self.send(&error(ErrorCode::UNAUTHORIZED, true, text));
+                    return Flow::Close(close::UNAUTHORIZED);
+                }
+                Ok(Err(JoinRefused::Unavailable(e))) => {
                     self.send(&error(
                         ErrorCode::INTERNAL,
                         true,

@@ -45,10 +45,12 @@ pub enum Command {
         conn: u64,
         /// Its hello (doc id already checked).
         hello: Hello,
+        /// Whether it may send document updates (its token's scope).
+        writes: bool,
         /// Where the room queues frames for it.
         outbox: Arc<Outbox>,
         /// Done (or why not).
-        reply: oneshot::Sender<Result<(), String>>,
+        reply: oneshot::Sender<Result<(), JoinRefused>>,
     },
     /// An `update` from a joined connection.
     Update {
@@ -162,7 +164,19 @@ fn random_epoch(doc_id: &str) -> u64 {
 
 struct Client {
     replica: ReplicaId,
+    /// May send document updates.
+    writes: bool,
     outbox: Arc<Outbox>,
+}
+
+/// Why a connection cannot join.
+#[derive(Debug)]
+pub enum JoinRefused {
+    /// The document could not be loaded or created.
+    Unavailable(String),
+    /// A read-only connection named the replica id of a connection that
+    /// may write: replacing it would let a reader knock a writer off.
+    ReplicaInUse,
 }
 
 /// Waiting for the store, in `server_seq` order.
@@ -253,7 +267,9 @@ async fn fail_all(rx: &mut mpsc::Receiver<Command>, error: &str) {
     rx.close();
     while let Some(cmd) = rx.recv().await {
         match cmd {
-            Command::Join { reply, .. } => drop(reply.send(Err(error.to_owned()))),
+            Command::Join { reply, .. } => {
+                drop(reply.send(Err(JoinRefused::Unavailable(error.to_owned()))))
+            }
             Command::Read { reply } => drop(reply.send(Err(error.to_owned()))),
             _ => {}
         }
@@ -316,10 +332,11 @@ impl Room {
             Command::Join {
                 conn,
                 hello,
+                writes,
                 outbox,
                 reply,
             } => {
-                let result = self.join(conn, hello, outbox).await;
+                let result = self.join(conn, hello, writes, outbox).await;
                 let _ = reply.send(result);
             }
             Command::Update {
@@ -372,8 +389,20 @@ impl Room {
         Ok(epoch)
     }
 
-    async fn join(&mut self, conn: u64, hello: Hello, outbox: Arc<Outbox>) -> Result<(), String> {
-        let epoch = self.ensure_created().await?;
+    async fn join(
+        &mut self,
+        conn: u64,
+        hello: Hello,
+        writes: bool,
+        outbox: Arc<Outbox>,
+    ) -> Result<(), JoinRefused> {
+        if !writes && (self.clients.values()).any(|c| c.replica == hello.replica && c.writes) {
+            return Err(JoinRefused::ReplicaInUse);
+        }
+        let epoch = self
+            .ensure_created()
+            .await
+            .map_err(JoinRefused::Unavailable)?;
         let replaced: Vec<u64> = (self.clients.iter())
             .filter(|(_, c)| c.replica == hello.replica)
             .map(|(&id, _)| id)
@@ -407,6 +436,7 @@ impl Room {
             conn,
             Client {
                 replica: hello.replica,
+                writes,
                 outbox,
             },
         );

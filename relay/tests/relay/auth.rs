@@ -182,6 +182,46 @@ async fn a_read_token_receives_everything_but_its_updates_are_refused() {
 }
 
 #[tokio::test]
+async fn a_reader_cannot_take_over_a_writers_replica_id() {
+    let (relay, store) = auth_relay().await;
+    let mut w = writer(&relay, 7, "doc").await;
+    w.edit(|d| d.insert(0, "mine").unwrap()).await;
+    w.settle().await;
+
+    // Replica ids are public (deltas and presence carry them): a reader
+    // naming the writer's must not replace the writer's connection.
+    let mut socket = relay.socket("doc").await;
+    let hello = hello_with_token(
+        "doc",
+        7,
+        VersionVector::new(),
+        None,
+        Some(token("doc", Scope::Read)),
+    );
+    let (messages, code) = raw_exchange(&mut socket, vec![Ws::Binary(hello.into())]).await;
+    assert_eq!(code, Some(close::UNAUTHORIZED));
+    assert!(
+        matches!(&messages[..], [Message::Error(e)] if e.code == ErrorCode::UNAUTHORIZED && e.fatal),
+        "{messages:?}"
+    );
+
+    // The writer is still connected and acknowledged.
+    w.edit(|d| d.insert(4, "!").unwrap()).await;
+    w.settle().await;
+    assert_eq!(w.session.server_seq(), Some(2));
+    assert_eq!(stored_updates(&store, "doc"), 2);
+    let (_, metrics) = relay.get("/metrics").await;
+    let line = r#"quire_auth_refused_total{reason="replica_in_use"} 1"#;
+    assert!(metrics.contains(line), "{metrics}");
+
+    // A writer may still replace its own replica's connection (a reload).
+    let mut again = writer(&relay, 7, "doc").await;
+    again.settle().await;
+    assert_eq!(again.doc.text(), "mine!");
+    relay.stop().await;
+}
+
+#[tokio::test]
 async fn write_tokens_sync_end_to_end_and_across_reconnects() {
     let (relay, store) = auth_relay().await;
     let mut a = writer(&relay, 1, "notes").await;
