@@ -14,6 +14,7 @@ use crate::crdt::rga::Rga;
 use crate::delta::{Block, Body, Delta, Op};
 use crate::error::EditError;
 use crate::ids::{OpId, ReplicaId, Seq, MAX_LAMPORT, MAX_SEQ};
+use crate::sort::sort_unstable_by_key;
 use crate::version::VersionVector;
 use std::collections::{BTreeMap, HashMap};
 
@@ -359,7 +360,7 @@ impl Doc {
             }
             blocks.push(Block { replica, ops });
         }
-        blocks.sort_by_key(|b| b.replica);
+        sort_unstable_by_key(&mut blocks, |b| b.replica);
         Delta { blocks }
     }
 
