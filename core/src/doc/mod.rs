@@ -304,10 +304,13 @@ impl Doc {
 
     /// All counters and their values.
     pub fn counters(&self) -> BTreeMap<String, i64> {
-        self.counters
-            .iter()
-            .map(|(k, c)| (k.clone(), c.value()))
-            .collect()
+        // Inserts, not `collect`: that sorts first, and a sort's code is
+        // large in the wasm module.
+        let mut out = BTreeMap::new();
+        for (k, c) in &self.counters {
+            out.insert(k.clone(), c.value());
+        }
+        out
     }
 
     // ---- versions and deltas ----
