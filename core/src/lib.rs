@@ -61,6 +61,7 @@ mod doc;
 mod error;
 pub mod ids;
 pub mod presence;
+mod sort;
 pub mod sync;
 mod undo;
 mod util;

@@ -25,6 +25,7 @@ use crate::crdt::rga::span::ItemId;
 use crate::doc::{remaining_targets, Doc, LogKind};
 use crate::error::EditError;
 use crate::ids::Seq;
+use crate::sort::{sort_unstable_by, sort_unstable_by_key};
 use crate::util::VecMap;
 
 /// Settings of an [`UndoManager`].
@@ -249,7 +250,7 @@ impl UndoManager {
             }
         }
         // From the end, so earlier positions stay valid.
-        visible.sort_unstable_by_key(|&(pos, _)| core::cmp::Reverse(pos));
+        sort_unstable_by_key(&mut visible, |&(pos, _)| core::cmp::Reverse(pos));
         for (pos, n) in visible {
             doc.delete(pos, n)?;
         }
@@ -276,10 +277,11 @@ impl UndoManager {
                 }
             }
         }
-        runs.sort_unstable_by(|a, b| {
+        sort_unstable_by(&mut runs, |a, b| {
             a.at.pos
                 .cmp(&b.at.pos)
                 .then_with(|| doc.rga.cmp_order(a.start, b.start))
+                .is_lt()
         });
         // Runs at one position become one insert, in document order; the
         // positions are handled from the end so earlier ones stay valid.

@@ -11,6 +11,7 @@ use crate::crdt::rga::NewRun;
 use crate::delta::{Body, Delta, Op};
 use crate::error::ApplyError;
 use crate::ids::{OpId, ReplicaId, Seq, MAX_LAMPORT, MAX_SEQ};
+use crate::sort::{sort_by_key, sort_unstable_by_key};
 use std::collections::BTreeMap;
 
 /// What [`Doc::apply`] did.
@@ -180,7 +181,7 @@ impl Doc {
             queues.entry(*r).or_default().push(op);
         }
         for q in queues.values_mut() {
-            q.sort_by_key(|op| op.seq);
+            sort_by_key(q, |op| op.seq);
         }
         let replicas: Vec<ReplicaId> = queues.keys().copied().collect();
         let in_doc: Vec<Seq> = replicas.iter().map(|&r| self.ops_of(r)).collect();
@@ -406,7 +407,7 @@ impl Doc {
                     let (lo, count) = remaining_targets(target.seq, *len, *reversed, k);
                     if track {
                         let mut pieces = self.rga.visible_pieces(t, lo, count);
-                        pieces.sort_by_key(|(at, _)| core::cmp::Reverse(at.chars));
+                        sort_unstable_by_key(&mut pieces, |(at, _)| core::cmp::Reverse(at.chars));
                         changes.extend(pieces.into_iter().map(|(at, n)| Change::Delete {
                             index: at.chars,
                             index_utf16: at.utf16,

@@ -14,6 +14,7 @@ use crate::crdt::rga::Rga;
 use crate::delta::{Block, Body, Delta, Op};
 use crate::error::EditError;
 use crate::ids::{OpId, ReplicaId, Seq, MAX_LAMPORT, MAX_SEQ};
+use crate::sort::sort_unstable_by_key;
 use crate::version::VersionVector;
 use std::collections::{BTreeMap, HashMap};
 
@@ -303,10 +304,13 @@ impl Doc {
 
     /// All counters and their values.
     pub fn counters(&self) -> BTreeMap<String, i64> {
-        self.counters
-            .iter()
-            .map(|(k, c)| (k.clone(), c.value()))
-            .collect()
+        // Inserts, not `collect`: that sorts first, and a sort's code is
+        // large in the wasm module.
+        let mut out = BTreeMap::new();
+        for (k, c) in &self.counters {
+            out.insert(k.clone(), c.value());
+        }
+        out
     }
 
     // ---- versions and deltas ----
@@ -359,7 +363,7 @@ impl Doc {
             }
             blocks.push(Block { replica, ops });
         }
-        blocks.sort_by_key(|b| b.replica);
+        sort_unstable_by_key(&mut blocks, |b| b.replica);
         Delta { blocks }
     }
 

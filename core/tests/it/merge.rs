@@ -150,3 +150,32 @@ fn bad_bytes_leave_the_document_unchanged_with_a_typed_error() {
     assert!(blank.merge_encoded(&corrupt).is_err());
     assert_eq!(blank.encode(), Doc::new(CAROL).encode());
 }
+
+#[test]
+fn edits_after_a_large_merge_find_the_characters_it_brought() {
+    // Over 512 operations: the merge rebuilds the id index in bulk; the
+    // operations after it look up and move the entries the bulk left.
+    let mut alice = Doc::new(ALICE);
+    let mut bob = Doc::new(BOB);
+    scatter(&mut alice, 600, "a");
+    bob.merge(&alice).unwrap();
+    assert_eq!(bob.text(), alice.text());
+    scatter(&mut alice, 100, "b");
+    scatter(&mut bob, 100, "c");
+    bob.merge(&alice).unwrap();
+    alice.merge(&bob).unwrap();
+    assert_eq!(bob.text(), alice.text());
+}
+
+/// `n` inserts of `tag` words at scattered places (no two merge into one
+/// operation), every third followed by a two-character delete.
+fn scatter(d: &mut Doc, n: usize, tag: &str) {
+    for i in 0..n {
+        let len = d.text().len();
+        d.insert((i * 13) % (len + 1), &format!("{tag}{:03} ", i % 1000))
+            .unwrap();
+        if i % 3 == 0 && len > 10 {
+            d.delete((i * 7) % (len - 4), 2).unwrap();
+        }
+    }
+}

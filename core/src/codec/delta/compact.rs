@@ -18,6 +18,7 @@ use crate::codec::writer::Writer;
 use crate::codec::DecodeError;
 use crate::delta::{Block, Body, Delta, Op};
 use crate::ids::{OpId, ReplicaId, Seq};
+use crate::sort::sort_unstable_by_key;
 
 /// Body head, low bit: one replica (`head >> 1` is its op count minus 1)
 /// or a replica table (`head >> 1` replicas).
@@ -66,9 +67,9 @@ pub(super) fn encode(delta: &Delta) -> Vec<u8> {
             }
         }
     }
-    blocks.sort_by_key(|b| b.replica);
+    sort_unstable_by_key(&mut blocks, |b| b.replica);
     debug_assert!(blocks.windows(2).all(|w| w[0].replica < w[1].replica));
-    table.sort_unstable();
+    sort_unstable_by_key(&mut table, |&r| r);
     table.dedup();
 
     // Enough for a keystroke's delta.

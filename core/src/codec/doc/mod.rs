@@ -21,6 +21,7 @@ use crate::doc::{
     MAX_TITLE,
 };
 use crate::ids::{ReplicaId, Seq, MAX_SEQ};
+use crate::sort::sort_unstable_by_key;
 use crate::Doc;
 use buckets::ById;
 use check::{check_coverage, check_deletes, check_registers};
@@ -45,7 +46,7 @@ impl Doc {
         let mut order: Vec<Agent> = (0..self.replicas.len() as Agent)
             .filter(|&a| self.logs[a as usize].next > 0)
             .collect();
-        order.sort_unstable_by_key(|&a| self.replicas[a as usize]);
+        sort_unstable_by_key(&mut order, |&a| self.replicas[a as usize]);
         let mut rank = vec![u64::MAX; self.replicas.len()];
         for (i, &a) in order.iter().enumerate() {
             rank[a as usize] = i as u64;
@@ -90,7 +91,7 @@ impl Doc {
                     entries.push((rank_of(r), 0, n));
                 }
             }
-            entries.sort_unstable();
+            sort_unstable_by_key(&mut entries, |&e| e);
             w.varint(entries.len() as u64);
             for (r, p, n) in entries {
                 w.varint(r);
