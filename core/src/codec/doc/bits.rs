@@ -1,4 +1,4 @@
-//! Encode's Lamport predictor lookup: which sequence numbers a replica's
+//! The Lamport predictor lookup of encode and decode: which sequence numbers a replica's
 //! history (non-insert operations) took, as a bitmap with a running count
 //! per 64-bit word, so a lookup is two loads and a popcount instead of a
 //! search with branches that spans in document order keep mispredicting.
@@ -50,7 +50,7 @@ impl HistoryBits {
     }
 }
 
-/// Encode's lookup: the bitmap, or the bucket index for sparse histories.
+/// The lookup: the bitmap, or the bucket index for sparse histories.
 pub(super) enum Predictor {
     Dense(HistoryBits),
     Sparse(InsertCount),
