@@ -14,10 +14,12 @@ pub(super) struct HistoryBits(Vec<(u32, u64)>);
 impl HistoryBits {
     /// For `ops` in seq order, all ending at or before `next`. `None` when
     /// the bitmap would be large next to the history (16 bytes per 64
-    /// sequence numbers; sparse ids), where [`InsertCount`] is the fit.
+    /// sequence numbers; sparse ids), where [`InsertCount`] is the fit:
+    /// at most 64 bytes per operation, so a decoded history of hostile
+    /// counts cannot make it large.
     pub fn new(ops: &[LogOp], next: Seq) -> Option<Self> {
         let len = next as usize / 64 + 1;
-        if len > 4 * ops.len() + 64 {
+        if len > 4 * ops.len() {
             return None;
         }
         let mut words = vec![(0u32, 0u64); len];
@@ -83,7 +85,7 @@ mod tests {
     proptest! {
         #[test]
         fn bits_count_like_the_bucket_index(
-            runs in proptest::collection::vec((0u32..80, 1u32..150), 0..40),
+            runs in proptest::collection::vec((0u32..80, 1u32..150), 1..40),
             queries in proptest::collection::vec(0u32..5000, 1..40),
         ) {
             // History runs separated by insert gaps; queries are insert seqs.
@@ -111,7 +113,18 @@ mod tests {
 
     #[test]
     fn sparse_histories_get_no_bitmap() {
-        assert!(HistoryBits::new(&[], 63 * 64).is_some());
-        assert!(HistoryBits::new(&[], 64 * 64).is_none());
+        let target = ItemId { agent: 0, seq: 0 };
+        let kind = LogKind::Delete {
+            target,
+            reversed: false,
+        };
+        let ops = [LogOp {
+            seq: 0,
+            len: 1,
+            kind,
+        }];
+        assert!(HistoryBits::new(&ops, 4 * 64 - 1).is_some());
+        assert!(HistoryBits::new(&ops, 4 * 64).is_none());
+        assert!(HistoryBits::new(&[], 0).is_none());
     }
 }
