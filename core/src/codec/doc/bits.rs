@@ -1,4 +1,4 @@
-//! Encode's Lamport predictor lookup: which sequence numbers a replica's
+//! The Lamport predictor lookup of encode and decode: which sequence numbers a replica's
 //! history (non-insert operations) took, as a bitmap with a running count
 //! per 64-bit word, so a lookup is two loads and a popcount instead of a
 //! search with branches that spans in document order keep mispredicting.
@@ -14,10 +14,12 @@ pub(super) struct HistoryBits(Vec<(u32, u64)>);
 impl HistoryBits {
     /// For `ops` in seq order, all ending at or before `next`. `None` when
     /// the bitmap would be large next to the history (16 bytes per 64
-    /// sequence numbers; sparse ids), where [`InsertCount`] is the fit.
+    /// sequence numbers; sparse ids), where [`InsertCount`] is the fit:
+    /// at most 64 bytes per operation, so a decoded history of hostile
+    /// counts cannot make it large.
     pub fn new(ops: &[LogOp], next: Seq) -> Option<Self> {
         let len = next as usize / 64 + 1;
-        if len > 4 * ops.len() + 64 {
+        if len > 4 * ops.len() {
             return None;
         }
         let mut words = vec![(0u32, 0u64); len];
@@ -50,7 +52,7 @@ impl HistoryBits {
     }
 }
 
-/// Encode's lookup: the bitmap, or the bucket index for sparse histories.
+/// The lookup: the bitmap, or the bucket index for sparse histories.
 pub(super) enum Predictor {
     Dense(HistoryBits),
     Sparse(InsertCount),
@@ -83,7 +85,7 @@ mod tests {
     proptest! {
         #[test]
         fn bits_count_like_the_bucket_index(
-            runs in proptest::collection::vec((0u32..80, 1u32..150), 0..40),
+            runs in proptest::collection::vec((0u32..80, 1u32..150), 1..40),
             queries in proptest::collection::vec(0u32..5000, 1..40),
         ) {
             // History runs separated by insert gaps; queries are insert seqs.
@@ -111,7 +113,18 @@ mod tests {
 
     #[test]
     fn sparse_histories_get_no_bitmap() {
-        assert!(HistoryBits::new(&[], 63 * 64).is_some());
-        assert!(HistoryBits::new(&[], 64 * 64).is_none());
+        let target = ItemId { agent: 0, seq: 0 };
+        let kind = LogKind::Delete {
+            target,
+            reversed: false,
+        };
+        let ops = [LogOp {
+            seq: 0,
+            len: 1,
+            kind,
+        }];
+        assert!(HistoryBits::new(&ops, 4 * 64 - 1).is_some());
+        assert!(HistoryBits::new(&ops, 4 * 64).is_none());
+        assert!(HistoryBits::new(&[], 0).is_none());
     }
 }

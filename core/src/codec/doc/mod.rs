@@ -23,9 +23,10 @@ use crate::doc::{
 use crate::ids::{ReplicaId, Seq, MAX_SEQ};
 use crate::sort::sort_unstable_by_key;
 use crate::Doc;
+use bits::Predictor;
 use buckets::ById;
 use check::{check_coverage, check_deletes, check_registers};
-use spans::{read_spans, write_spans, InsertCount, ReadSpans};
+use spans::{read_spans, write_spans, ReadSpans};
 use text::{hand_out, max_text_bytes, read_text, write_text};
 
 /// History header: `len << 4 | same_target_agent << 3 | reversed << 2 | kind`.
@@ -146,10 +147,10 @@ impl Doc {
         for a in 0..n {
             doc.logs[a].ops = read_history(&mut r, a as Agent, &next)?;
         }
-        let counts: Vec<InsertCount> = doc.logs[..n]
+        let predict: Vec<Predictor> = doc.logs[..n]
             .iter()
             .zip(&next)
-            .map(|(l, &end)| InsertCount::new(&l.ops, end))
+            .map(|(l, &end)| Predictor::new(&l.ops, end))
             .collect();
         let ReadSpans {
             mut spans,
@@ -157,8 +158,8 @@ impl Doc {
             max_lamport,
             writer,
             tail,
-        } = read_spans(&mut r, &counts, &next)?;
-        drop(counts);
+        } = read_spans(&mut r, &predict, &next)?;
+        drop(predict);
         // Every span by id, sorted: for the coverage check, the target
         // checks and the id index. Its tables are freed before the text
         // is read, so the text can take their place.
