@@ -41,11 +41,14 @@ const MAX_REPLICAS: usize = 1 << 20;
 impl Doc {
     /// Encodes the whole document with its history.
     pub fn encode(&self) -> Vec<u8> {
-        // Replicas that did something, in ascending id order.
-        let mut order: Vec<Agent> = (0..self.replicas.len() as Agent)
-            .filter(|&a| self.logs[a as usize].next > 0)
+        // Replicas that did something, in ascending id order (sorting ids
+        // shares its code with the delta encoder's replica table).
+        let mut ids: Vec<ReplicaId> = (self.replicas.iter().zip(&self.logs))
+            .filter(|(_, log)| log.next > 0)
+            .map(|(&id, _)| id)
             .collect();
-        order.sort_unstable_by_key(|&a| self.replicas[a as usize]);
+        ids.sort_unstable();
+        let order: Vec<Agent> = ids.iter().map(|id| self.agents[id]).collect();
         let mut rank = vec![u64::MAX; self.replicas.len()];
         for (i, &a) in order.iter().enumerate() {
             rank[a as usize] = i as u64;
