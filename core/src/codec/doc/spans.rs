@@ -82,18 +82,15 @@ fn continues(c: &Span, len: u32, s: &Span) -> bool {
 /// Most bytes one span takes: six varints.
 const MAX_SPAN_BYTES: usize = 60;
 
-/// Writes the span section's records (after its count) from the spans in
-/// document order, merged into maximal runs.
-pub(super) struct SpanWriter<'a> {
+/// Writes the span section's records (after its count), one run of spans
+/// at a time.
+struct SpanWriter {
     w: Writer,
     /// Bytes written to `w` (see [`Writer::room`]).
     len: usize,
     count: u64,
     /// Per replica (agent), what its spans need.
     agents: Vec<AgentState>,
-    /// The run being extended: its first span, its length, and whether it
-    /// continues the run written before (a span is not copied).
-    run: Option<(&'a Span, u32, bool)>,
     /// Last id of the run written before (`START` at first).
     prev_last: ItemId,
 }
@@ -107,7 +104,7 @@ struct AgentState {
     last_d: i64,
 }
 
-impl SpanWriter<'_> {
+impl SpanWriter {
     /// For replicas of the given ranks and histories, about `spans` spans.
     pub fn new(rank: &[u64], logs: &[AgentLog], spans: usize) -> Self {
         let mut w = Writer::new();
@@ -128,57 +125,24 @@ impl SpanWriter<'_> {
             len: 0,
             count: 0,
             agents,
-            run: None,
             prev_last: START,
         }
     }
 }
 
-impl<'a> SpanWriter<'a> {
-    /// A span that continues no run: added after the last span, it
-    /// writes the last run (and is not written itself).
-    pub const END: Span = Span {
-        agent: ROOT_AGENT,
-        seq: 0,
-        len: 1,
-        utf16: 0,
-        lamport: 0,
-        origin: START,
-        content: NO_CONTENT,
-        deleted: true,
-    };
-
-    /// Takes the next span in document order (then [`SpanWriter::END`]).
-    pub fn add(&mut self, s: &'a Span) {
-        match self.run {
-            Some((first, len, first_cont)) => {
-                let cont = continues(first, len, s);
-                if cont && first.deleted == s.deleted {
-                    self.run = Some((first, len + s.len, first_cont));
-                } else {
-                    self.write(first, len, first_cont);
-                    self.run = Some((s, s.len, cont));
-                }
-            }
-            None => self.run = Some((s, s.len, false)),
-        }
-    }
-
+impl SpanWriter {
     /// Writes the run of `len` characters starting with `s`; `cont` when it
     /// continues the run written before.
+    #[inline(always)]
     fn write(&mut self, s: &Span, len: u32, cont: bool) {
         self.count += 1;
         let a = s.agent as usize;
         let agent = &self.agents[a];
         let d = s.lamport as i64 - agent.predict.before(s.seq);
         let buf = self.w.room(self.len, MAX_SPAN_BYTES);
-        let mut at = self.len;
-        let mut header = u64::from(len) << SPAN_FLAG_BITS;
-        if s.deleted {
-            header |= SPAN_DELETED;
-        }
+        let mut header = u64::from(len) << SPAN_FLAG_BITS | u64::from(s.deleted);
         if cont {
-            at = put_varint(buf, at, header | MODE_CONTINUES << SPAN_MODE_SHIFT);
+            self.len = put_varint(buf, self.len, header | MODE_CONTINUES << SPAN_MODE_SHIFT);
         } else {
             let mode = if s.origin == self.prev_last {
                 MODE_CHAINED
@@ -189,24 +153,29 @@ impl<'a> SpanWriter<'a> {
             };
             let same_agent = self.prev_last.agent == s.agent;
             header |= mode << SPAN_MODE_SHIFT | if same_agent { SPAN_SAME_AGENT } else { 0 };
-            at = put_varint(buf, at, header);
-            if !same_agent {
-                at = put_varint(buf, at, agent.rank);
-            }
-            let seq_gap = i64::from(s.seq) - agent.last_end as i64;
-            at = put_varint(buf, at, zigzag(seq_gap));
-            at = put_varint(buf, at, zigzag(d - agent.last_d));
-            if mode == MODE_EXPLICIT {
-                if s.origin.agent == ROOT_AGENT {
-                    at = put_varint(buf, at, 0);
-                } else {
-                    let rank = self.agents[s.origin.agent as usize].rank;
-                    at = put_varint(buf, at, rank + 1);
-                    at = put_varint(buf, at, u64::from(s.origin.seq));
+            let gap = zigzag(i64::from(s.seq) - agent.last_end as i64);
+            let dd = zigzag(d - agent.last_d);
+            // Most records: varints of at most 2, 3 and 1 bytes, written
+            // with one store and no branch on their lengths.
+            if same_agent && mode != MODE_EXPLICIT && header < 1 << 14 && gap < 1 << 21 && dd < 0x80
+            {
+                let (h, nh) = short_varint(header);
+                let (g, ng) = short_varint(gap);
+                let bytes = h | g << (8 * nh) | dd << (8 * (nh + ng));
+                // A fixed-size store: `copy_from_slice` would be a call.
+                if let Some(out) = buf[self.len..].first_chunk_mut::<8>() {
+                    *out = bytes.to_le_bytes();
                 }
+                self.len += nh + ng + 1;
+            } else {
+                let origin = (mode == MODE_EXPLICIT).then(|| match s.origin.agent {
+                    ROOT_AGENT => None,
+                    o => Some((self.agents[o as usize].rank, s.origin.seq)),
+                });
+                let rank = (!same_agent).then_some(agent.rank);
+                self.len = put_record(buf, self.len, [header, gap, dd], rank, origin);
             }
         }
-        self.len = at;
         let agent = &mut self.agents[a];
         agent.last_end = u64::from(s.seq + len);
         agent.last_d = d;
@@ -223,28 +192,177 @@ impl<'a> SpanWriter<'a> {
     }
 }
 
+/// The varint of `v` (below 2^21) as little-endian bytes, and its length.
+#[inline(always)]
+fn short_varint(v: u64) -> (u64, usize) {
+    let n = 1 + usize::from(v >= 0x80) + usize::from(v >= 0x4000);
+    // 7-bit groups spread into bytes, continuation bits on all but the last.
+    let groups = v & 0x7f | (v << 1) & 0x7f00 | (v << 2) & 0x7f_0000;
+    (groups | ((1 << (8 * (n - 1))) - 1) & 0x8080, n)
+}
+
+/// Writes a span record at `buf[at..]` in general form: the header, the
+/// agent's `rank` unless it is the one before, the seq gap and the Lamport
+/// offset change (`fields`), and an explicit `origin` (`Some(None)` for the
+/// start of the document).
+#[inline(never)]
+fn put_record(
+    buf: &mut [u8],
+    mut at: usize,
+    [header, gap, dd]: [u64; 3],
+    rank: Option<u64>,
+    origin: Option<Option<(u64, Seq)>>,
+) -> usize {
+    let mut v = [header, 0, 0, 0, 0, 0];
+    let mut n = 1;
+    let mut push = |x| {
+        v[n] = x;
+        n += 1;
+    };
+    if let Some(rank) = rank {
+        push(rank);
+    }
+    push(gap);
+    push(dd);
+    match origin {
+        Some(Some((rank, seq))) => {
+            push(rank + 1);
+            push(u64::from(seq));
+        }
+        Some(None) => push(0),
+        None => {}
+    }
+    for &v in &v[..n] {
+        at = put_varint(buf, at, v);
+    }
+    at
+}
+
+/// Copies the visible text out of the replicas' arenas, one span at a
+/// time. Most spans are short and come from one ASCII arena, kept at hand:
+/// they are copied in 8-byte words, which in wasm is much cheaper than a
+/// `memory.copy` call per span.
+struct TextCopy<'a> {
+    rga: &'a Rga,
+    /// The text so far (`len` bytes), then zeros: room for a word copy.
+    out: Vec<u8>,
+    len: usize,
+    agent: Agent,
+    ascii: &'a [u8],
+}
+
+/// Longest piece copied in words.
+const SHORT: usize = 32;
+
+impl<'a> TextCopy<'a> {
+    fn new(rga: &'a Rga) -> Self {
+        TextCopy {
+            rga,
+            out: vec![0; rga.len_chars() + SHORT],
+            len: 0,
+            agent: ROOT_AGENT,
+            ascii: &[],
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, s: &Span) {
+        let c = s.content as usize;
+        let n = s.len as usize;
+        if self.agent == s.agent && n <= SHORT {
+            // Whole words: may read past the piece (within the arena) and
+            // write past it (over zeros, overwritten next). `NO_CONTENT`
+            // wraps to an empty range.
+            let src = self.ascii.get(c..c.wrapping_add(n.next_multiple_of(8)));
+            let dst = self.out.get_mut(self.len..self.len + SHORT);
+            if let (Some(src), Some(dst)) = (src, dst) {
+                copy_words(dst, src);
+                self.len += n;
+                return;
+            }
+        }
+        self.push_other(s);
+    }
+
+    /// A long piece, another replica's, or one from a non-ASCII arena.
+    #[inline(never)]
+    fn push_other(&mut self, s: &Span) {
+        self.agent = s.agent;
+        self.ascii = self.rga.ascii_arena(s.agent);
+        let piece = self.rga.content(s).as_bytes();
+        let end = self.len + piece.len();
+        if self.out.len() < end + SHORT {
+            self.out.resize((end + SHORT).max(self.out.len() * 2), 0);
+        }
+        self.out[self.len..end].copy_from_slice(piece);
+        self.len = end;
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        self.out.truncate(self.len);
+        self.out
+    }
+}
+
+/// Copies `src` (up to four whole words) to the start of `dst`, unrolled:
+/// a loop would compile to a `memory.copy` call.
+#[inline(always)]
+fn copy_words(dst: &mut [u8], src: &[u8]) {
+    for k in 0..SHORT / 8 {
+        let d = dst.get_mut(k * 8..).and_then(<[u8]>::first_chunk_mut::<8>);
+        let s = src.get(k * 8..).and_then(<[u8]>::first_chunk::<8>);
+        if let (Some(d), Some(s)) = (d, s) {
+            *d = *s;
+        }
+    }
+}
+
 /// The span section of `rga` (its spans in document order as maximal
-/// runs): the record count and the records; and the visible text. Not
-/// inlined into `Doc::encode`: V8 optimizes a wasm function in
+/// runs): the record count and the records; and the visible text (UTF-8).
+/// Not inlined into `Doc::encode`: V8 optimizes a wasm function in
 /// the background once it runs hot, taking longer the larger it is, and
 /// this loop alone is ready by the second call.
 #[inline(never)]
-pub(super) fn write_spans(rga: &Rga, rank: &[u64], logs: &[AgentLog]) -> (u64, Writer, String) {
-    let mut spans = SpanWriter::new(rank, logs, rga.span_count());
-    let mut text = String::with_capacity(rga.len_chars());
+pub(super) fn write_spans(rga: &Rga, rank: &[u64], logs: &[AgentLog]) -> (u64, Writer, Vec<u8>) {
+    let mut records = SpanWriter::new(rank, logs, rga.span_count());
+    let mut text = TextCopy::new(rga);
+    // The run being extended: its first span, its length (0 before the
+    // first span), and whether it continues the run written before.
+    let mut first: &Span = &NO_SPAN;
+    let mut len = 0;
+    let mut first_cont = false;
     // The end marker writes the last run and takes its place, unwritten.
-    let end = [SpanWriter::END];
-    for leaf in rga.leaves().chain([&end[..]]) {
+    for leaf in rga.leaves().chain([&[NO_SPAN][..]]) {
         for s in leaf {
             if !s.deleted {
-                text.push_str(rga.content(s));
+                text.push(s);
             }
-            spans.add(s);
+            let cont = len > 0 && continues(first, len, s);
+            if cont && first.deleted == s.deleted {
+                len += s.len;
+                continue;
+            }
+            if len > 0 {
+                records.write(first, len, first_cont);
+            }
+            (first, len, first_cont) = (s, s.len, cont);
         }
     }
-    let (count, records) = spans.finish();
-    (count, records, text)
+    let (count, records) = records.finish();
+    (count, records, text.finish())
 }
+
+/// Stands for the run before the first span, and after the last one.
+const NO_SPAN: Span = Span {
+    agent: ROOT_AGENT,
+    seq: 0,
+    len: 0,
+    utf16: 0,
+    lamport: 0,
+    origin: START,
+    content: NO_CONTENT,
+    deleted: true,
+};
 
 /// The spans as read, before any cross-check. Visible spans point at
 /// their first character's index in the visible text, which is their

@@ -25,7 +25,7 @@ const MAX_VARINT: usize = 10;
 /// The visible text, LZ4-compressed when that saves at least a tenth: one
 /// block (mode 1) up to [`TEXT_BLOCK`] bytes, else one block per
 /// [`TEXT_BLOCK`] bytes (mode 2).
-pub(super) fn write_text(w: &mut Writer, text: &str) {
+pub(super) fn write_text(w: &mut Writer, text: &[u8]) {
     if text.len() >= 256 {
         let start = w.len();
         let mode = if text.len() <= TEXT_BLOCK {
@@ -37,7 +37,7 @@ pub(super) fn write_text(w: &mut Writer, text: &str) {
         w.varint(text.len() as u64);
         // The packed blocks together must stay under `limit` bytes.
         let mut left = text.len() - text.len() / 10;
-        let packed = text.as_bytes().chunks(TEXT_BLOCK).try_for_each(|raw| {
+        let packed = text.chunks(TEXT_BLOCK).try_for_each(|raw| {
             left -= write_block(w, raw, left)?;
             Some(())
         });
@@ -47,7 +47,7 @@ pub(super) fn write_text(w: &mut Writer, text: &str) {
         w.truncate(start);
     }
     w.varint(TEXT_RAW);
-    w.str(text);
+    w.bytes(text);
 }
 
 /// Appends `raw` as a length-prefixed LZ4 block compressed straight into
@@ -256,7 +256,7 @@ mod tests {
 
     fn section(text: &str) -> Vec<u8> {
         let mut w = Writer::new();
-        write_text(&mut w, text);
+        write_text(&mut w, text.as_bytes());
         w.into_inner()
     }
 
@@ -283,7 +283,7 @@ mod tests {
         for text in &texts {
             let mut w = Writer::new();
             w.u8(0xaa);
-            write_text(&mut w, text);
+            write_text(&mut w, text.as_bytes());
             let bytes = w.into_inner();
             assert_eq!(bytes[1..], reference(text), "text of {} bytes", text.len());
             let mut r = Reader::new(&bytes[1..]);

@@ -166,6 +166,15 @@ impl Rga {
         })
     }
 
+    /// Replica `agent`'s arena when it is ASCII (spans' content offsets and
+    /// lengths then index it directly); else empty.
+    pub fn ascii_arena(&self, agent: Agent) -> &[u8] {
+        match self.arenas.get(agent as usize) {
+            Some(a) if a.is_ascii() => a.text().as_bytes(),
+            _ => &[],
+        }
+    }
+
     /// The text of a span (empty when its content is unknown: it arrived
     /// deleted).
     #[inline]
