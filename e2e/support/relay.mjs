@@ -10,7 +10,9 @@ const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
 export const relayBin = process.env.QUIRE_RELAY_BIN ?? join(targetDir, 'debug', 'quire-relay');
 
 export class Relay {
-  constructor() {
+  // `env`: extra environment variables (e.g. QUIRE_AUTH_SECRET).
+  constructor(env = {}) {
+    this.env = env;
     this.dataDir = mkdtempSync(join(tmpdir(), 'quire-e2e-'));
     this.port = 0;
     this.proc = null;
@@ -34,7 +36,7 @@ export class Relay {
       '--heartbeat-interval', '1',
       '--heartbeat-timeout', '4',
     ];
-    const proc = spawn(relayBin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(relayBin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     this.proc = proc;
     let log = '';
     proc.stderr.on('data', (d) => { log += d; });

@@ -4,10 +4,10 @@ import { before, after } from 'node:test';
 import { Relay } from './relay.mjs';
 import { launch } from './browser.mjs';
 
-export function relayAndBrowser() {
+export function relayAndBrowser(relayEnv = {}) {
   const env = { relay: null, browser: null };
   before(async () => {
-    env.relay = await new Relay().start();
+    env.relay = await new Relay(relayEnv).start();
     env.browser = await launch();
   });
   after(async () => {

@@ -55,7 +55,9 @@ doc.onChange((event) => {
 
 // --- sync ----------------------------------------------------------------------
 const relay = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
-const client = new SyncClient(relay, docId, doc, { backoff: { initialMs: 250, maxMs: 5000 } });
+// With auth on, the relay needs a token for this document (`?token=`).
+const token = params.get('token') ?? undefined;
+const client = new SyncClient(relay, docId, doc, { token, backoff: { initialMs: 250, maxMs: 5000 } });
 window.quireClient = client;
 
 const status = $('status');
