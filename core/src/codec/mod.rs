@@ -2,6 +2,7 @@
 
 #[cfg(any(test, target_arch = "wasm32"))]
 mod crc32;
+pub(crate) mod cursor;
 mod delta;
 mod doc;
 pub(crate) mod envelope;

@@ -8,6 +8,7 @@
 // Used by the doc and delta codecs.
 #![allow(dead_code)]
 
+use super::cursor::Cursor;
 use super::DecodeError;
 use crate::ids::ReplicaId;
 
@@ -30,6 +31,26 @@ impl<'a> Reader<'a> {
             rest: bytes,
             total: bytes.len(),
         }
+    }
+
+    /// A reader at the start of `rest`, which starts at `offset` in the
+    /// input (error offsets count from the input's start).
+    pub(crate) fn at_offset(rest: &'a [u8], offset: usize) -> Self {
+        Self {
+            rest,
+            total: offset + rest.len(),
+        }
+    }
+
+    /// A [`Cursor`] at the reader's position, for a hot loop; hand it back
+    /// with [`Reader::seek`].
+    pub(crate) fn cursor(&self) -> Cursor<'a> {
+        Cursor::new(self.rest, self.offset())
+    }
+
+    /// Moves the reader to `c`, a cursor from [`Reader::cursor`].
+    pub(crate) fn seek(&mut self, c: &Cursor<'a>) {
+        *self = c.reader();
     }
 
     /// How many bytes have been consumed (the offset of the next read).

@@ -232,24 +232,25 @@ fn read_registers(
 fn read_history(r: &mut Reader<'_>, a: Agent, next: &[Seq]) -> Result<Vec<LogOp>, DecodeError> {
     let count = r.len("history", usize::MAX)?;
     let mut ops = Vec::with_capacity(count);
+    let mut c = r.cursor();
     let mut prev_end = 0u64;
     let mut target_agent = a;
     let mut target_ref: i64 = 0;
     for _ in 0..count {
         let seq = prev_end
-            .checked_add(r.varint_hot()?)
+            .checked_add(c.varint()?)
             .ok_or(invalid("history seq"))?;
-        let header = r.varint_hot()?;
+        let header = c.varint()?;
         let len = header >> LOG_FLAG_BITS;
         let (len, kind) = match header & 3 {
             LOG_DELETE => {
                 let reversed = header & LOG_REVERSED != 0;
                 if header & LOG_SAME_TARGET == 0 {
-                    target_agent = agent_at(r.varint()?, next.len())?;
+                    target_agent = agent_at(c.varint_rare()?, next.len())?;
                 }
                 let t = target_agent;
                 let first = target_ref
-                    .checked_add(r.varint_signed_hot()?)
+                    .checked_add(c.varint_signed()?)
                     .ok_or(invalid("delete target"))?;
                 let (lo, hi) = if reversed {
                     (first.checked_sub(len as i64 - 1), first)
@@ -275,26 +276,20 @@ fn read_history(r: &mut Reader<'_>, a: Agent, next: &[Seq]) -> Result<Vec<LogOp>
                     },
                 )
             }
+            // Rare: a reader of their own keeps `c` in a local.
             LOG_TITLE if len == 1 => {
+                let mut r = c.reader();
                 let time = Hlc::new(r.varint()?, r.varint_u32()?);
-                (
-                    1,
-                    LogKind::Title(Box::new(TitleOp {
-                        time,
-                        value: r.str("title", MAX_TITLE)?.to_owned(),
-                    })),
-                )
+                let value = r.str("title", MAX_TITLE)?.to_owned();
+                c = r.cursor();
+                (1, LogKind::Title(Box::new(TitleOp { time, value })))
             }
             LOG_COUNTER if len == 1 => {
+                let mut r = c.reader();
                 let name = r.str("counter name", MAX_COUNTER_NAME)?.to_owned();
-                (
-                    1,
-                    LogKind::Counter(Box::new(CounterOp {
-                        name,
-                        p: r.varint()?,
-                        n: r.varint()?,
-                    })),
-                )
+                let (p, n) = (r.varint()?, r.varint()?);
+                c = r.cursor();
+                (1, LogKind::Counter(Box::new(CounterOp { name, p, n })))
             }
             other => {
                 return Err(DecodeError::UnknownTag {
@@ -316,6 +311,7 @@ fn read_history(r: &mut Reader<'_>, a: Agent, next: &[Seq]) -> Result<Vec<LogOp>
             kind,
         });
     }
+    r.seek(&c);
     Ok(ops)
 }
 

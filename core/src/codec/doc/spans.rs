@@ -397,8 +397,9 @@ pub(super) fn read_spans(
     let mut writers = 0;
     let mut tail = 0;
     let mut order = OrderCheck::default();
+    let mut c = r.cursor();
     for _ in 0..count {
-        let header = r.varint_hot()?;
+        let header = c.varint()?;
         let len = header >> SPAN_FLAG_BITS;
         if len == 0 || len > u64::from(MAX_SEQ) {
             return Err(invalid("span length"));
@@ -422,16 +423,16 @@ pub(super) fn read_spans(
                 prev.ok_or(invalid("first span has no agent before it"))?
                     .agent
             } else {
-                agent_at(r.varint()?, n)?
+                agent_at(c.varint_rare()?, n)?
             };
             let seq = last_end[a as usize]
-                .checked_add_signed(r.varint_signed_hot()?)
+                .checked_add_signed(c.varint_signed()?)
                 .ok_or(invalid("span seq"))?;
             if seq > u64::from(MAX_SEQ) {
                 return Err(invalid("span seq"));
             }
             let d = last_d[a as usize]
-                .checked_add(r.varint_signed_hot()?)
+                .checked_add(c.varint_signed()?)
                 .ok_or(invalid("span lamport"))?;
             // A span starting inside a history operation gets a wrong
             // prediction here; the coverage check rejects it anyway.
@@ -446,11 +447,11 @@ pub(super) fn read_spans(
                     agent: a,
                     seq: seq.checked_sub(1).ok_or(invalid("span origin"))? as Seq,
                 },
-                _ => match r.varint()? {
+                _ => match c.varint_rare()? {
                     0 => START,
                     o => {
                         let oa = agent_at(o - 1, n)?;
-                        let os = r.varint()?;
+                        let os = c.varint_rare()?;
                         if os >= u64::from(next[oa as usize]) {
                             return Err(invalid("span origin"));
                         }
@@ -496,6 +497,7 @@ pub(super) fn read_spans(
         spans.push(span);
         prev = Some(span);
     }
+    r.seek(&c);
     Ok(ReadSpans {
         spans,
         visible,

@@ -9,9 +9,8 @@ use core::ops::Index;
 #[derive(Debug, Default)]
 pub(crate) struct BulkSpans {
     pub(super) leaves: Vec<Leaf>,
-    len: usize,
-    /// Spans announced but not pushed yet, to size the last leaf exactly.
-    expected: usize,
+    /// Spans announced, to size the last leaf exactly.
+    announced: usize,
 }
 
 impl BulkSpans {
@@ -19,30 +18,40 @@ impl BulkSpans {
     pub fn with_capacity(n: usize) -> Self {
         BulkSpans {
             leaves: Vec::with_capacity(n.div_ceil(BULK_FILL)),
-            len: 0,
-            expected: n,
+            announced: n,
         }
     }
 
+    /// Adds a span. The span goes straight into its leaf: were it passed
+    /// to the (cold) call that starts a leaf, wasm would build it in
+    /// memory and copy it.
     #[inline]
     pub fn push(&mut self, s: Span) {
-        self.len += 1;
-        self.expected = self.expected.saturating_sub(1);
-        match self.leaves.last_mut() {
-            Some(leaf) if leaf.spans.len() < BULK_FILL => leaf.spans.push(s),
-            _ => self.start_leaf(s),
+        if self
+            .leaves
+            .last()
+            .is_none_or(|leaf| leaf.spans.len() >= BULK_FILL)
+        {
+            self.start_leaf();
+        }
+        if let Some(leaf) = self.leaves.last_mut() {
+            leaf.spans.push(s);
         }
     }
 
     #[cold]
-    fn start_leaf(&mut self, s: Span) {
-        let mut spans = Vec::with_capacity((self.expected + 1).min(BULK_FILL));
-        spans.push(s);
-        self.leaves.push(Leaf::new(spans));
+    fn start_leaf(&mut self) {
+        let room = self
+            .announced
+            .saturating_sub(self.len())
+            .clamp(1, BULK_FILL);
+        self.leaves.push(Leaf::new(Vec::with_capacity(room)));
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.leaves
+            .last()
+            .map_or(0, |l| (self.leaves.len() - 1) * BULK_FILL + l.spans.len())
     }
 
     /// The spans, leaf by leaf.
