@@ -559,6 +559,22 @@ fn document_whose_history_sequence_gap_overflows_returns_error_not_panic() {
 }
 
 #[test]
+fn document_whose_delete_targets_no_character_is_rejected() {
+    // Alice (next 3, no title or counters) typed "a" (seq 0) and deleted
+    // it (seq 1); her seq 2 deletes the target after: seq 1, which is the
+    // first delete, not a character. One deleted span, seq 0, Lamport 1.
+    let alice = Body::default().replicas(&[ALICE]).v(&[3, 0, 0]);
+    let history = alice.v(&[2, 1, 1 << 4 | 1 << 3]).z(&[0]);
+    let history = history.v(&[0, 1 << 4 | 1 << 3]).z(&[1]);
+    let span = history.v(&[1, 1 << 4 | 1 << 1 | 1, 0]).z(&[0, 1]);
+    let doc = span.v(&[0]).str("").doc();
+    let want = DecodeError::Invalid {
+        what: "delete target",
+    };
+    assert_eq!(doc_err(&doc), want);
+}
+
+#[test]
 fn document_whose_text_is_shorter_than_its_visible_spans_is_rejected() {
     for text in ["a", "é"] {
         // Alice (next 2, no title, counters or history) typed two

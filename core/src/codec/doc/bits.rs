@@ -66,13 +66,20 @@ impl Predictor {
         }
     }
 
-    #[inline]
+    /// Inlined: once per span in decode, where wasm made it a call.
+    #[inline(always)]
     pub fn before(&self, seq: Seq) -> i64 {
         match self {
             Predictor::Dense(bits) => bits.before(seq),
-            Predictor::Sparse(count) => count.before(seq),
+            Predictor::Sparse(count) => sparse_before(count, seq),
         }
     }
+}
+
+/// The sparse lookup, out of line: rare, and larger.
+#[inline(never)]
+fn sparse_before(count: &InsertCount, seq: Seq) -> i64 {
+    count.before(seq)
 }
 
 #[cfg(test)]

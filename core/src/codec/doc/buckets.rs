@@ -62,11 +62,40 @@ fn count_sorted<T>(items: &[T], pred: impl Fn(&T) -> bool) -> usize {
     }
 }
 
-/// Every span by id: `(seq, span index)` sorted by agent, then seq, with
-/// buckets of `1 << shift` sequence numbers per replica for lookups. A
-/// bucket holds one replica's spans only, so the agent need not be stored.
+/// A span in [`ById`]: what the checks need of it, so they never look up
+/// the span itself (a random access in wasm, through its leaf).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Entry {
+    pub seq: Seq,
+    /// `len | deleted << 31` (lengths are at most `MAX_SEQ`).
+    run: u32,
+    /// The span's index in document order.
+    pub index: u32,
+}
+
+impl Entry {
+    fn new(s: &Span, index: u32) -> Self {
+        Entry {
+            seq: s.seq,
+            run: s.len | u32::from(s.deleted) << 31,
+            index,
+        }
+    }
+
+    pub fn len(&self) -> u32 {
+        self.run & !(1 << 31)
+    }
+
+    pub fn deleted(&self) -> bool {
+        self.run >> 31 != 0
+    }
+}
+
+/// Every span by id: its entry, sorted by agent, then seq, with buckets of
+/// `1 << shift` sequence numbers per replica for lookups. A bucket holds
+/// one replica's spans only, so the agent need not be stored.
 pub(super) struct ById {
-    pub sorted: Vec<(Seq, u32)>,
+    pub sorted: Vec<Entry>,
     shift: u32,
     /// Per replica, its first bucket; one more entry for the end.
     base: Vec<usize>,
@@ -101,10 +130,10 @@ impl ById {
         }
         // Each bucket's start moves to its end as it fills, so `starts`
         // ends up one bucket ahead; shifting it back needs no second table.
-        let mut sorted = vec![(0, 0); spans.len()];
+        let mut sorted = vec![Entry::default(); spans.len()];
         for (i, s) in (0..).zip(spans.chunks().flatten()) {
             let slot = &mut starts[bucket(s)];
-            sorted[*slot as usize] = (s.seq, i);
+            sorted[*slot as usize] = Entry::new(s, i);
             *slot += 1;
         }
         starts.copy_within(..buckets, 1);
@@ -123,7 +152,7 @@ impl ById {
     }
 
     /// The entries of `agent`'s spans, by seq.
-    pub fn of_agent(&self, agent: usize) -> &[(Seq, u32)] {
+    pub fn of_agent(&self, agent: usize) -> &[Entry] {
         let (first, end) = (self.base[agent], self.base[agent + 1]);
         &self.sorted[self.starts[first] as usize..self.starts[end] as usize]
     }
@@ -148,7 +177,7 @@ impl ById {
             let mine = &sorted[w[0]..w[1]];
             let leaves = mine
                 .iter()
-                .map(|&(seq, i)| (seq, BulkSpans::leaf_of(i as usize)));
+                .map(|e| (e.seq, BulkSpans::leaf_of(e.index as usize)));
             let mut last = u32::MAX;
             let count = leaves
                 .clone()
@@ -175,33 +204,35 @@ impl ById {
         let (first, end) = (*self.base.get(a)?, *self.base.get(a + 1)?);
         let b = (first + (u64::from(seq) >> self.shift) as usize).min(end - 1);
         let (lo, hi) = (self.starts[b] as usize, self.starts[b + 1] as usize);
-        let i = lo + count_sorted(&self.sorted[lo..hi], |&(k, _)| k <= seq);
+        let i = lo + count_sorted(&self.sorted[lo..hi], |e| e.seq <= seq);
         (i > self.starts[first] as usize).then(|| i - 1)
     }
 }
 
 /// Sorts a bucket: insertion sort for the usual few entries, heapsort for
 /// crowded (hostile) ones. Smaller in wasm than `sort_unstable`.
-fn sort_small(v: &mut [(Seq, u32)]) {
+fn sort_small(v: &mut [Entry]) {
+    // Ties (overlapping spans, rejected later) by index: deterministic.
+    let key = |e: &Entry| (e.seq, e.index);
     if v.len() <= 16 {
         for i in 1..v.len() {
             let mut j = i;
-            while j > 0 && v[j - 1] > v[j] {
+            while j > 0 && key(&v[j - 1]) > key(&v[j]) {
                 v.swap(j - 1, j);
                 j -= 1;
             }
         }
         return;
     }
-    let sift = |v: &mut [(Seq, u32)], mut root: usize, end: usize| loop {
+    let sift = |v: &mut [Entry], mut root: usize, end: usize| loop {
         let mut child = 2 * root + 1;
         if child >= end {
             break;
         }
-        if child + 1 < end && v[child] < v[child + 1] {
+        if child + 1 < end && key(&v[child]) < key(&v[child + 1]) {
             child += 1;
         }
-        if v[root] >= v[child] {
+        if key(&v[root]) >= key(&v[child]) {
             break;
         }
         v.swap(root, child);
@@ -218,7 +249,7 @@ fn sort_small(v: &mut [(Seq, u32)]) {
 
 #[cfg(test)]
 mod tests {
-    use super::{Buckets, ById};
+    use super::{Buckets, ById, Entry};
     use crate::crdt::rga::span::ItemId;
     use crate::crdt::rga::span::{Span, NO_CONTENT, ROOT_AGENT};
     use crate::crdt::rga::BulkSpans;
@@ -257,11 +288,16 @@ mod tests {
         }
 
         #[test]
-        fn sort_small_sorts(mut v in proptest::collection::vec((0u32..50, any::<u32>()), 0..60)) {
+        fn sort_small_sorts(v in proptest::collection::vec((0u32..50, any::<u32>()), 0..60)) {
             let mut want = v.clone();
             want.sort_unstable();
-            super::sort_small(&mut v);
-            prop_assert_eq!(v, want);
+            let mut entries: Vec<Entry> = v
+                .iter()
+                .map(|&(seq, index)| Entry { seq, run: 1, index })
+                .collect();
+            super::sort_small(&mut entries);
+            let got: Vec<(u32, u32)> = entries.iter().map(|e| (e.seq, e.index)).collect();
+            prop_assert_eq!(got, want);
         }
 
         #[test]
@@ -295,7 +331,7 @@ mod tests {
             let sorted: Vec<(u64, u32)> = by_id
                 .sorted
                 .iter()
-                .map(|&(seq, i)| (u64::from(spans[i as usize].agent) << 32 | u64::from(seq), i))
+                .map(|e| (u64::from(spans[e.index as usize].agent) << 32 | u64::from(e.seq), e.index))
                 .collect();
             prop_assert_eq!(&sorted, &want);
             for (a, seq) in queries {

@@ -5,8 +5,6 @@ use super::invalid;
 use crate::codec::DecodeError;
 use crate::crdt::lww::Stamp;
 use crate::crdt::pncounter::PNCounter;
-use crate::crdt::rga::span::{Agent, Span};
-use crate::crdt::rga::BulkSpans;
 use crate::doc::{AgentLog, LogKind};
 use crate::ids::Seq;
 use crate::Doc;
@@ -56,7 +54,6 @@ pub(super) fn check_registers(doc: &Doc) -> Result<(), DecodeError> {
 /// or by a history record.
 pub(super) fn check_coverage(
     by_id: &ById,
-    spans: &BulkSpans,
     logs: &[AgentLog],
     next: &[Seq],
 ) -> Result<(), DecodeError> {
@@ -66,8 +63,8 @@ pub(super) fn check_coverage(
         let (mut i, mut j) = (0, 0);
         let mut at: Seq = 0;
         loop {
-            if let Some(&(_, k)) = mine.get(i).filter(|&&(seq, _)| seq == at) {
-                at += spans[k as usize].len;
+            if let Some(e) = mine.get(i).filter(|e| e.seq == at) {
+                at += e.len();
                 i += 1;
             } else if let Some(op) = ops.get(j).filter(|op| op.seq == at) {
                 at += op.len;
@@ -83,26 +80,22 @@ pub(super) fn check_coverage(
 }
 
 /// Every delete target is a character, and a deleted one.
-pub(super) fn check_deletes(
-    by_id: &ById,
-    spans: &BulkSpans,
-    logs: &[AgentLog],
-) -> Result<(), DecodeError> {
-    let find = |agent: Agent, seq: Seq| -> Option<&Span> {
-        let i = by_id.last_at_or_before(agent, seq)?;
-        let s = &spans[by_id.sorted[i].1 as usize];
-        s.contains(agent, seq).then_some(s)
-    };
+pub(super) fn check_deletes(by_id: &ById, logs: &[AgentLog]) -> Result<(), DecodeError> {
     for log in logs {
         for op in &log.ops {
             if let Some(lo) = op.delete_range() {
                 let mut at = lo.seq;
                 while at < lo.seq + op.len {
-                    let s = find(lo.agent, at).ok_or(invalid("delete target"))?;
-                    if !s.deleted {
+                    // The span holding `at`: spans do not overlap (checked).
+                    let e = by_id
+                        .last_at_or_before(lo.agent, at)
+                        .map(|i| by_id.sorted[i])
+                        .filter(|e| at - e.seq < e.len())
+                        .ok_or(invalid("delete target"))?;
+                    if !e.deleted() {
                         return Err(invalid("a deleted character is visible"));
                     }
-                    at = s.seq + s.len;
+                    at = e.seq + e.len();
                 }
             }
         }

@@ -166,8 +166,8 @@ impl Doc {
         // checks and the id index. Its tables are freed before the text
         // is read, so the text can take their place.
         let by_id = ById::new(&spans, &next);
-        check_coverage(&by_id, &spans, &doc.logs, &next)?;
-        check_deletes(&by_id, &spans, &doc.logs)?;
+        check_coverage(&by_id, &doc.logs, &next)?;
+        check_deletes(&by_id, &doc.logs)?;
         let runs = by_id.into_leaf_runs();
         let text_buf = read_text(&mut r)?;
         r.finish()?;
