@@ -4,7 +4,7 @@
 //! instead, and its slow paths take and return it by value, so its position
 //! stays in a local. Same checks and errors as [`Reader`].
 
-use super::reader::Reader;
+use super::reader::{unzigzag, Reader};
 use super::DecodeError;
 
 #[derive(Clone, Copy)]
@@ -97,11 +97,6 @@ fn varint_by_reader(c: Cursor<'_>) -> Result<(u64, Cursor<'_>), DecodeError> {
     let mut r = c.reader();
     let value = r.varint()?;
     Ok((value, r.cursor()))
-}
-
-/// Inverse of [`super::writer::zigzag`].
-const fn unzigzag(value: u64) -> i64 {
-    ((value >> 1) as i64) ^ -((value & 1) as i64)
 }
 
 #[cfg(test)]

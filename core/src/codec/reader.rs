@@ -97,13 +97,6 @@ impl<'a> Reader<'a> {
     /// byte ([`DecodeError::NonCanonicalVarint`]), so each value has exactly
     /// one accepted encoding.
     pub(crate) fn varint(&mut self) -> Result<u64, DecodeError> {
-        self.varint_hot()
-    }
-
-    /// [`Reader::varint`], inlined: for decode's per-span loop, where the
-    /// call costs as much as the read in wasm.
-    #[inline(always)]
-    pub(crate) fn varint_hot(&mut self) -> Result<u64, DecodeError> {
         // Most values fit in one or two bytes: no loop, no offset.
         match *self.rest {
             [b, ref rest @ ..] if b < 0x80 => {
@@ -150,12 +143,6 @@ impl<'a> Reader<'a> {
     /// Reads a zigzag-encoded signed varint.
     pub(crate) fn varint_signed(&mut self) -> Result<i64, DecodeError> {
         self.varint().map(unzigzag)
-    }
-
-    /// [`Reader::varint_signed`], inlined (see [`Reader::varint_hot`]).
-    #[inline(always)]
-    pub(crate) fn varint_signed_hot(&mut self) -> Result<i64, DecodeError> {
-        self.varint_hot().map(unzigzag)
     }
 
     /// Reads a length or element count and checks it before anyone can act
@@ -313,7 +300,7 @@ fn check_limit(what: &'static str, value: u64, limit: usize) -> Result<usize, De
 }
 
 /// Inverse of [`super::writer::zigzag`].
-const fn unzigzag(value: u64) -> i64 {
+pub(super) const fn unzigzag(value: u64) -> i64 {
     ((value >> 1) as i64) ^ -((value & 1) as i64)
 }
 
