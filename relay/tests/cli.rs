@@ -2,9 +2,9 @@
 //! start-up.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
-use quire_relay::auth::{now_unix, Scope, Secret};
+use quire_relay::auth::{now_unix, Claims, Scope, Secret};
 
 const BIN: &str = env!("CARGO_BIN_EXE_quire-relay");
 const SECRET: &str = "cli-test-secret-0123456789abcdef0123456789";
@@ -14,6 +14,16 @@ fn relay() -> Command {
     c.env_remove("QUIRE_AUTH_SECRET")
         .env_remove("QUIRE_AUTH_SECRET_FILE");
     c
+}
+
+/// The claims of the token a successful `token` run printed.
+fn printed_claims(out: Output) -> Claims {
+    assert!(out.status.success(), "{out:?}");
+    let token = String::from_utf8(out.stdout).unwrap();
+    Secret::from_text(SECRET)
+        .unwrap()
+        .verify(token.trim_end(), now_unix())
+        .unwrap()
 }
 
 #[test]
@@ -27,12 +37,7 @@ fn the_token_subcommand_prints_a_token_the_relay_accepts() {
         .arg(&file)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let token = String::from_utf8(out.stdout).unwrap();
-    let claims = Secret::from_text(SECRET)
-        .unwrap()
-        .verify(token.trim_end(), now_unix())
-        .unwrap();
+    let claims = printed_claims(out);
     assert_eq!((claims.doc.as_str(), claims.scope), ("notes", Scope::Read));
     assert!(claims.exp.abs_diff(now_unix() + 120) <= 5, "{claims:?}");
 
@@ -42,13 +47,7 @@ fn the_token_subcommand_prints_a_token_the_relay_accepts() {
         .env("QUIRE_AUTH_SECRET", SECRET)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let token = String::from_utf8(out.stdout).unwrap();
-    let claims = Secret::from_text(SECRET)
-        .unwrap()
-        .verify(token.trim_end(), now_unix())
-        .unwrap();
-    assert_eq!(claims.scope, Scope::Write);
+    assert_eq!(printed_claims(out).scope, Scope::Write);
 }
 
 #[test]
