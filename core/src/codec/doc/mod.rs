@@ -5,6 +5,7 @@
 mod bits;
 mod buckets;
 mod check;
+mod seqbits;
 mod spans;
 mod text;
 
@@ -24,8 +25,7 @@ use crate::ids::{ReplicaId, Seq, MAX_SEQ};
 use crate::sort::sort_unstable_by_key;
 use crate::Doc;
 use bits::Predictor;
-use buckets::ById;
-use check::{check_coverage, check_deletes, check_registers};
+use check::{check_ids, check_registers};
 use spans::{read_spans, write_spans, ReadSpans};
 use text::{hand_out, max_text_bytes, read_text, write_text};
 
@@ -162,13 +162,7 @@ impl Doc {
             tail,
         } = read_spans(&mut r, &predict, &next)?;
         drop(predict);
-        // Every span by id, sorted: for the coverage check, the target
-        // checks and the id index. Its tables are freed before the text
-        // is read, so the text can take their place.
-        let by_id = ById::new(&spans, &next);
-        check_coverage(&by_id, &doc.logs, &next)?;
-        check_deletes(&by_id, &doc.logs)?;
-        let runs = by_id.into_leaf_runs();
+        check_ids(&spans, &doc.logs, &next)?;
         let text_buf = read_text(&mut r)?;
         r.finish()?;
         let arenas = hand_out(
@@ -179,7 +173,7 @@ impl Doc {
             tail,
             doc.replicas.len(),
         )?;
-        doc.rga = Rga::from_parts(arenas, spans, runs);
+        doc.rga = Rga::from_parts(arenas, spans);
         doc.max_lamport = max_lamport;
         check_registers(&doc)?;
         Ok(doc)

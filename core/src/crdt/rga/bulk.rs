@@ -62,12 +62,6 @@ impl BulkSpans {
     pub fn chunks_mut(&mut self) -> impl Iterator<Item = &mut [Span]> + '_ {
         self.leaves.iter_mut().map(|l| l.spans.as_mut_slice())
     }
-
-    /// The leaf that span `i` is in (and stays in, in the tree).
-    #[inline]
-    pub fn leaf_of(i: usize) -> u32 {
-        (i / BULK_FILL) as u32
-    }
 }
 
 impl Index<usize> for BulkSpans {
@@ -118,7 +112,6 @@ mod tests {
             assert_eq!(spans.len(), n);
             for i in 0..n {
                 assert_eq!(spans[i].seq, i as u32);
-                assert_eq!(BulkSpans::leaf_of(i) as usize, i / BULK_FILL);
             }
             let room: usize = spans.leaves.iter().map(|l| l.spans.capacity()).sum();
             assert_eq!(room, n, "{n} spans");

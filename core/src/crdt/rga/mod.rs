@@ -13,6 +13,7 @@
 
 pub(crate) mod anchor;
 mod bulk;
+pub(crate) mod by_id;
 mod index;
 pub(crate) mod order;
 mod position;
@@ -22,9 +23,11 @@ mod tree;
 use crate::error::EditError;
 use crate::ids::{ReplicaId, Seq};
 pub(crate) use bulk::BulkSpans;
+use by_id::ById;
 use index::IdIndex;
 pub(crate) use span::Arena;
 use span::{split_span, Agent, ItemId, Span, NO_CONTENT, ROOT_AGENT};
+use std::sync::OnceLock;
 use tree::{Spliced, Tree, NONE};
 
 /// Where a change happened, in both position units.
@@ -67,7 +70,9 @@ pub(crate) struct CharInfo {
 #[derive(Clone, Debug)]
 pub(crate) struct Rga {
     tree: Tree,
-    index: IdIndex,
+    /// Built from the tree on first use after a decode: loading a
+    /// document to read it needs no index.
+    index: OnceLock<IdIndex>,
     arenas: Vec<Arena>,
     /// A leaf and its start (in chars): most edits land near the last one.
     cursor: Option<(u32, usize)>,
@@ -102,7 +107,7 @@ impl Rga {
     pub fn new() -> Self {
         Rga {
             tree: Tree::new(),
-            index: IdIndex::default(),
+            index: OnceLock::from(IdIndex::default()),
             arenas: Vec::new(),
             cursor: None,
             finger: NO_FINGER,
@@ -110,7 +115,9 @@ impl Rga {
     }
 
     pub fn ensure_agent(&mut self, agent: Agent) {
-        self.index.ensure_agent(agent);
+        if let Some(index) = self.index.get_mut() {
+            index.ensure_agent(agent);
+        }
         while self.arenas.len() <= agent as usize {
             self.arenas.push(Arena::new());
         }
@@ -187,20 +194,49 @@ impl Rga {
     }
 
     /// Rebuilds from spans in document order whose content is already in
-    /// `arenas`, with `leaf_runs`: per agent, `(seq, leaf)` where a run of
-    /// its spans in one leaf starts, by seq (decode).
-    pub fn from_parts(
-        arenas: Vec<Arena>,
-        spans: BulkSpans,
-        leaf_runs: Vec<Vec<(Seq, u32)>>,
-    ) -> Self {
+    /// `arenas` (decode). The id index is built when first needed.
+    pub fn from_parts(arenas: Vec<Arena>, spans: BulkSpans) -> Self {
         Rga {
-            index: IdIndex::from_runs(arenas.len(), leaf_runs),
+            index: OnceLock::new(),
             tree: Tree::from_bulk(spans),
             arenas,
             cursor: None,
             finger: NO_FINGER,
         }
+    }
+
+    /// Character id -> leaf, built from the tree if not yet.
+    fn index(&self) -> &IdIndex {
+        self.index.get_or_init(|| self.build_index())
+    }
+
+    fn index_mut(&mut self) -> &mut IdIndex {
+        if self.index.get().is_none() {
+            self.index = OnceLock::from(self.build_index());
+        }
+        match self.index.get_mut() {
+            Some(index) => index,
+            None => unreachable!("the index was just built"),
+        }
+    }
+
+    /// The id index of the tree as it is: its spans sorted by id.
+    #[cold]
+    fn build_index(&self) -> IdIndex {
+        let mut leaves = Vec::new();
+        let mut leaf = self.tree.first_leaf();
+        while let Some(l) = self.tree.leaves.get(leaf as usize) {
+            leaves.push((leaf, &l.spans[..]));
+            leaf = l.next;
+        }
+        let mut next = vec![0; self.arenas.len()];
+        for s in leaves.iter().flat_map(|(_, s)| *s) {
+            if let Some(end) = next.get_mut(s.agent as usize) {
+                *end = (*end).max(s.seq + s.len);
+            }
+        }
+        let runs = ById::new(&leaves, &next).into_leaf_runs();
+        IdIndex::from_runs(self.arenas.len(), runs)
     }
 
     /// Prepares for integrating many runs (see `IdIndex` bulk mode).
@@ -217,17 +253,17 @@ impl Rga {
             );
             leaf = l.next;
         }
-        self.index.begin_bulk(spans.into_iter());
+        self.index_mut().begin_bulk(spans.into_iter());
     }
 
     /// Ends a bulk integration.
     pub fn end_bulk(&mut self) {
-        self.index.end_bulk();
+        self.index_mut().end_bulk();
     }
 
     pub fn heap_bytes(&self) -> usize {
         self.tree.heap_bytes()
-            + self.index.heap_bytes()
+            + self.index.get().map_or(0, IdIndex::heap_bytes)
             + self.arenas.iter().map(Arena::heap_bytes).sum::<usize>()
     }
 
@@ -396,7 +432,7 @@ impl Rga {
             let done = self.tree.splice(leaf, idx, 1, &[left, new, right]);
             self.after_splice(leaf, done);
             let (l, _) = done.locate(leaf, idx + 1);
-            self.index
+            self.index_mut()
                 .assign_fresh(new.agent, new.seq, new.seq + new.len, l);
             return;
         }
@@ -410,7 +446,7 @@ impl Rga {
                     s.len += new.len;
                     s.utf16 += new.utf16;
                 });
-                self.index
+                self.index_mut()
                     .assign_fresh(new.agent, new.seq, new.seq + new.len, leaf);
                 return;
             }
@@ -418,7 +454,7 @@ impl Rga {
         let done = self.tree.splice(leaf, idx, 0, &[new]);
         self.after_splice(leaf, done);
         let (l, _) = done.locate(leaf, idx);
-        self.index
+        self.index_mut()
             .assign_fresh(new.agent, new.seq, new.seq + new.len, l);
     }
 
@@ -454,7 +490,7 @@ impl Rga {
             .map(|s| (s.agent, s.seq, s.seq + s.len))
             .collect();
         for (agent, start, end) in moved {
-            self.index.assign(agent, start, end, done.new_leaf);
+            self.index_mut().assign(agent, start, end, done.new_leaf);
         }
     }
 

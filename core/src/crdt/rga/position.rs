@@ -8,7 +8,7 @@ use crate::ids::Seq;
 
 impl Rga {
     pub(super) fn find_id(&self, id: ItemId) -> Option<(u32, usize)> {
-        let leaf = self.index.leaf(id.agent, id.seq)?;
+        let leaf = self.index().leaf(id.agent, id.seq)?;
         let i = self.tree.leaves[leaf as usize]
             .spans
             .iter()
