@@ -68,11 +68,15 @@ pub(super) fn ids_ok<'a>(
     if total != next.iter().map(|&e| u64::from(e)).sum::<u64>() {
         return false;
     }
-    logs.iter().flat_map(|l| &l.ops).all(|op| {
-        op.delete_range().is_none_or(|lo| {
-            range(lo.agent as usize, lo.seq, op.len).is_some_and(|(lo, hi)| deleted.all_set(lo, hi))
-        })
-    })
+    for op in logs.iter().flat_map(|l| &l.ops) {
+        if let Some(lo) = op.delete_range() {
+            match range(lo.agent as usize, lo.seq, op.len) {
+                Some((lo, hi)) if deleted.all_set(lo, hi) => {}
+                _ => return false,
+            }
+        }
+    }
+    true
 }
 
 /// A bitmap.
