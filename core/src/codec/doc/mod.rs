@@ -10,7 +10,7 @@ mod text;
 
 use super::envelope::{self, KIND_DOC};
 use super::reader::Reader;
-use super::writer::{put_bytes, put_varint, zigzag, Writer};
+use super::writer::{put_bytes, put_varint, short_varint, zigzag, Writer};
 use super::DecodeError;
 use crate::crdt::hlc::Hlc;
 use crate::crdt::lww::Stamp;
@@ -377,7 +377,7 @@ fn write_ops(w: &mut Writer, ops: &[LogOp], a: Agent, rank: &[u64]) -> bool {
         };
         prev = Some(op);
         let buf = w.room(len, MAX_DELETE_BYTES + strings);
-        len = put_varint(buf, len, u64::from(op.seq - prev_end));
+        let gap = u64::from(op.seq - prev_end);
         prev_end = op.seq + op.len;
         match &op.kind {
             LogKind::Delete { target, reversed } => {
@@ -385,15 +385,33 @@ fn write_ops(w: &mut Writer, ops: &[LogOp], a: Agent, rank: &[u64]) -> bool {
                 let mut header = u64::from(op.len) << LOG_FLAG_BITS | LOG_DELETE;
                 header |= if *reversed { LOG_REVERSED } else { 0 }
                     | if same { LOG_SAME_TARGET } else { 0 };
-                len = put_varint(buf, len, header);
-                if !same {
-                    len = put_varint(buf, len, rank[target.agent as usize]);
+                let shift = zigzag(i64::from(target.seq) - target_ref);
+                // Most records: varints of at most 2, 2 and 3 bytes,
+                // written with one store and no branch on their lengths.
+                if same && gap < 1 << 14 && header < 1 << 14 && shift < 1 << 21 {
+                    let (g, ng) = short_varint(gap);
+                    let (h, nh) = short_varint(header);
+                    let (t, nt) = short_varint(shift);
+                    let bytes = g | h << (8 * ng) | t << (8 * (ng + nh));
+                    if let Some(out) = buf[len..].first_chunk_mut::<8>() {
+                        *out = bytes.to_le_bytes();
+                    }
+                    len += ng + nh + nt;
+                } else {
+                    len = put_varint(buf, len, gap);
+                    len = put_varint(buf, len, header);
+                    if !same {
+                        len = put_varint(buf, len, rank[target.agent as usize]);
+                    }
+                    len = put_varint(buf, len, shift);
                 }
-                len = put_varint(buf, len, zigzag(i64::from(target.seq) - target_ref));
                 target_agent = target.agent;
                 target_ref = last_target(target.seq, op.len, *reversed);
             }
-            kind => len = put_register_op(buf, len, kind),
+            kind => {
+                len = put_varint(buf, len, gap);
+                len = put_register_op(buf, len, kind);
+            }
         }
     }
     w.truncate(len);

@@ -5,7 +5,7 @@ use super::bits::Predictor;
 use super::buckets::Buckets;
 use super::{agent_at, invalid};
 use crate::codec::reader::Reader;
-use crate::codec::writer::{put_varint, zigzag, Writer};
+use crate::codec::writer::{put_varint, short_varint, zigzag, Writer};
 use crate::codec::DecodeError;
 use crate::crdt::rga::order::OrderCheck;
 use crate::crdt::rga::span::{Agent, ItemId, Span, NO_CONTENT, ROOT_AGENT};
@@ -190,15 +190,6 @@ impl SpanWriter {
         self.w.truncate(self.len);
         (self.count, self.w)
     }
-}
-
-/// The varint of `v` (below 2^21) as little-endian bytes, and its length.
-#[inline(always)]
-fn short_varint(v: u64) -> (u64, usize) {
-    let n = 1 + usize::from(v >= 0x80) + usize::from(v >= 0x4000);
-    // 7-bit groups spread into bytes, continuation bits on all but the last.
-    let groups = v & 0x7f | (v << 1) & 0x7f00 | (v << 2) & 0x7f_0000;
-    (groups | ((1 << (8 * (n - 1))) - 1) & 0x8080, n)
 }
 
 /// Writes a span record at `buf[at..]` in general form: the header, the
