@@ -398,12 +398,8 @@ fn write_ops(w: &mut Writer, ops: &[LogOp], a: Agent, rank: &[u64]) -> bool {
                     }
                     len += ng + nh + nt;
                 } else {
-                    len = put_varint(buf, len, gap);
-                    len = put_varint(buf, len, header);
-                    if !same {
-                        len = put_varint(buf, len, rank[target.agent as usize]);
-                    }
-                    len = put_varint(buf, len, shift);
+                    let rank = (!same).then(|| rank[target.agent as usize]);
+                    len = put_delete(buf, len, [gap, header, shift], rank);
                 }
                 target_agent = target.agent;
                 target_ref = last_target(target.seq, op.len, *reversed);
@@ -416,6 +412,21 @@ fn write_ops(w: &mut Writer, ops: &[LogOp], a: Agent, rank: &[u64]) -> bool {
     }
     w.truncate(len);
     true
+}
+
+/// Writes a delete record in general form: its seq gap, header and
+/// target shift (`fields`), with the target's `rank` unless it is the
+/// one before. Out of line: rare, and it keeps the delete loop small for
+/// V8 to optimize sooner.
+#[inline(never)]
+fn put_delete(buf: &mut [u8], mut len: usize, fields: [u64; 3], rank: Option<u64>) -> usize {
+    let [gap, header, shift] = fields;
+    len = put_varint(buf, len, gap);
+    len = put_varint(buf, len, header);
+    if let Some(rank) = rank {
+        len = put_varint(buf, len, rank);
+    }
+    put_varint(buf, len, shift)
 }
 
 /// Writes a title or counter operation after its seq gap. Out of line:
