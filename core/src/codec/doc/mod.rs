@@ -364,28 +364,29 @@ fn write_ops(w: &mut Writer, ops: &[LogOp], a: Agent, rank: &[u64]) -> bool {
     let mut target_ref: i64 = 0;
     let mut prev: Option<&LogOp> = None;
     for op in ops {
+        let gap = u64::from(op.seq - prev_end);
+        prev_end = op.seq + op.len;
         let strings = match &op.kind {
-            LogKind::Delete { reversed, .. } => {
-                let merges = prev.is_some_and(|p| continued_direction(p, op).is_some());
-                if merges || (*reversed && op.len == 1) {
-                    return false;
-                }
-                0
-            }
+            LogKind::Delete { .. } => 0,
             LogKind::Title(t) => t.value.len(),
             LogKind::Counter(c) => c.name.len(),
         };
-        prev = Some(op);
         let buf = w.room(len, MAX_DELETE_BYTES + strings);
-        let gap = u64::from(op.seq - prev_end);
-        prev_end = op.seq + op.len;
         match &op.kind {
             LogKind::Delete { target, reversed } => {
                 let same = target.agent == target_agent;
+                let shift = zigzag(i64::from(target.seq) - target_ref);
+                // A delete that continues the one before has no seq gap,
+                // its target replica, and a target next to its last one
+                // (a shift of +-1): only such a record is checked in full.
+                let near = gap == 0 && same && (shift == 1 || shift == 2);
+                let merges = near && prev.is_some_and(|p| continued_direction(p, op).is_some());
+                if merges || (*reversed && op.len == 1) {
+                    return false;
+                }
                 let mut header = u64::from(op.len) << LOG_FLAG_BITS | LOG_DELETE;
                 header |= if *reversed { LOG_REVERSED } else { 0 }
                     | if same { LOG_SAME_TARGET } else { 0 };
-                let shift = zigzag(i64::from(target.seq) - target_ref);
                 // Most records: varints of at most 2, 2 and 3 bytes,
                 // written with one store and no branch on their lengths.
                 if same && gap < 1 << 14 && header < 1 << 14 && shift < 1 << 21 {
@@ -409,6 +410,7 @@ fn write_ops(w: &mut Writer, ops: &[LogOp], a: Agent, rank: &[u64]) -> bool {
                 len = put_register_op(buf, len, kind);
             }
         }
+        prev = Some(op);
     }
     w.truncate(len);
     true
