@@ -135,6 +135,16 @@ pub(crate) fn put_varint(buf: &mut [u8], mut pos: usize, mut value: u64) -> usiz
     pos + 1
 }
 
+/// The varint of `v` (below 2^21) as little-endian bytes, and its length:
+/// hot loops pack a few into one word and write them with one store.
+#[inline(always)]
+pub(crate) fn short_varint(v: u64) -> (u64, usize) {
+    let n = 1 + usize::from(v >= 0x80) + usize::from(v >= 0x4000);
+    // 7-bit groups spread into bytes, continuation bits on all but the last.
+    let groups = v & 0x7f | (v << 1) & 0x7f00 | (v << 2) & 0x7f_0000;
+    (groups | ((1 << (8 * (n - 1))) - 1) & 0x8080, n)
+}
+
 /// Writes a length-prefixed byte string like [`Writer::bytes`] at
 /// `buf[pos..]` and returns the position after it.
 pub(crate) fn put_bytes(buf: &mut [u8], pos: usize, value: &[u8]) -> usize {
@@ -151,7 +161,7 @@ pub(crate) const fn zigzag(value: i64) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{put_bytes, put_varint, zigzag, Writer};
+    use super::{put_bytes, put_varint, short_varint, zigzag, Writer};
 
     fn varint_bytes(value: u64) -> Vec<u8> {
         let mut w = Writer::new();
@@ -172,6 +182,15 @@ mod tests {
             varint_bytes(u64::MAX),
             [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]
         );
+    }
+
+    #[test]
+    fn short_varint_matches_varint_below_2_pow_21() {
+        for v in [0, 1, 0x7f, 0x80, 300, 0x3fff, 0x4000, 99_999, (1 << 21) - 1] {
+            let (bytes, n) = short_varint(v);
+            assert_eq!(bytes.to_le_bytes()[..n], varint_bytes(v), "{v}");
+            assert_eq!(bytes >> (8 * n), 0, "{v}");
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ mod text;
 
 use super::envelope::{self, KIND_DOC};
 use super::reader::Reader;
-use super::writer::{put_bytes, put_varint, zigzag, Writer};
+use super::writer::{put_bytes, put_varint, short_varint, zigzag, Writer};
 use super::DecodeError;
 use crate::crdt::hlc::Hlc;
 use crate::crdt::lww::Stamp;
@@ -358,40 +358,71 @@ fn write_ops(w: &mut Writer, ops: &[LogOp], a: Agent, rank: &[u64]) -> bool {
     let mut target_ref: i64 = 0;
     let mut prev: Option<&LogOp> = None;
     for op in ops {
+        let gap = u64::from(op.seq - prev_end);
+        prev_end = op.seq + op.len;
         let strings = match &op.kind {
-            LogKind::Delete { reversed, .. } => {
-                let merges = prev.is_some_and(|p| continued_direction(p, op).is_some());
-                if merges || (*reversed && op.len == 1) {
-                    return false;
-                }
-                0
-            }
+            LogKind::Delete { .. } => 0,
             LogKind::Title(t) => t.value.len(),
             LogKind::Counter(c) => c.name.len(),
         };
-        prev = Some(op);
         let buf = w.room(len, MAX_DELETE_BYTES + strings);
-        len = put_varint(buf, len, u64::from(op.seq - prev_end));
-        prev_end = op.seq + op.len;
         match &op.kind {
             LogKind::Delete { target, reversed } => {
                 let same = target.agent == target_agent;
+                let shift = zigzag(i64::from(target.seq) - target_ref);
+                // A delete that continues the one before has no seq gap,
+                // its target replica, and a target next to its last one
+                // (a shift of +-1): only such a record is checked in full.
+                let near = gap == 0 && same && (shift == 1 || shift == 2);
+                let merges = near && prev.is_some_and(|p| continued_direction(p, op).is_some());
+                if merges || (*reversed && op.len == 1) {
+                    return false;
+                }
                 let mut header = u64::from(op.len) << LOG_FLAG_BITS | LOG_DELETE;
                 header |= if *reversed { LOG_REVERSED } else { 0 }
                     | if same { LOG_SAME_TARGET } else { 0 };
-                len = put_varint(buf, len, header);
-                if !same {
-                    len = put_varint(buf, len, rank[target.agent as usize]);
+                // Most records: varints of at most 2, 2 and 3 bytes,
+                // written with one store and no branch on their lengths.
+                if same && gap < 1 << 14 && header < 1 << 14 && shift < 1 << 21 {
+                    let (g, ng) = short_varint(gap);
+                    let (h, nh) = short_varint(header);
+                    let (t, nt) = short_varint(shift);
+                    let bytes = g | h << (8 * ng) | t << (8 * (ng + nh));
+                    if let Some(out) = buf[len..].first_chunk_mut::<8>() {
+                        *out = bytes.to_le_bytes();
+                    }
+                    len += ng + nh + nt;
+                } else {
+                    let rank = (!same).then(|| rank[target.agent as usize]);
+                    len = put_delete(buf, len, [gap, header, shift], rank);
                 }
-                len = put_varint(buf, len, zigzag(i64::from(target.seq) - target_ref));
                 target_agent = target.agent;
                 target_ref = last_target(target.seq, op.len, *reversed);
             }
-            kind => len = put_register_op(buf, len, kind),
+            kind => {
+                len = put_varint(buf, len, gap);
+                len = put_register_op(buf, len, kind);
+            }
         }
+        prev = Some(op);
     }
     w.truncate(len);
     true
+}
+
+/// Writes a delete record in general form: its seq gap, header and
+/// target shift (`fields`), with the target's `rank` unless it is the
+/// one before. Out of line: rare, and it keeps the delete loop small for
+/// V8 to optimize sooner.
+#[inline(never)]
+fn put_delete(buf: &mut [u8], mut len: usize, fields: [u64; 3], rank: Option<u64>) -> usize {
+    let [gap, header, shift] = fields;
+    len = put_varint(buf, len, gap);
+    len = put_varint(buf, len, header);
+    if let Some(rank) = rank {
+        len = put_varint(buf, len, rank);
+    }
+    put_varint(buf, len, shift)
 }
 
 /// Writes a title or counter operation after its seq gap. Out of line:

@@ -5,7 +5,7 @@ use super::bits::Predictor;
 use super::buckets::Buckets;
 use super::{agent_at, invalid};
 use crate::codec::reader::Reader;
-use crate::codec::writer::{put_varint, zigzag, Writer};
+use crate::codec::writer::{put_varint, short_varint, zigzag, Writer};
 use crate::codec::DecodeError;
 use crate::crdt::rga::order::OrderCheck;
 use crate::crdt::rga::span::{Agent, ItemId, Span, NO_CONTENT, ROOT_AGENT};
@@ -192,15 +192,6 @@ impl SpanWriter {
     }
 }
 
-/// The varint of `v` (below 2^21) as little-endian bytes, and its length.
-#[inline(always)]
-fn short_varint(v: u64) -> (u64, usize) {
-    let n = 1 + usize::from(v >= 0x80) + usize::from(v >= 0x4000);
-    // 7-bit groups spread into bytes, continuation bits on all but the last.
-    let groups = v & 0x7f | (v << 1) & 0x7f00 | (v << 2) & 0x7f_0000;
-    (groups | ((1 << (8 * (n - 1))) - 1) & 0x8080, n)
-}
-
 /// Writes a span record at `buf[at..]` in general form: the header, the
 /// agent's `rank` unless it is the one before, the seq gap and the Lamport
 /// offset change (`fields`), and an explicit `origin` (`Some(None)` for the
@@ -244,7 +235,7 @@ fn put_record(
 /// `memory.copy` call per span.
 struct TextCopy<'a> {
     rga: &'a Rga,
-    /// The text so far (`len` bytes), then zeros: room for a word copy.
+    /// The text so far (`len` bytes), then room for a word copy.
     out: Vec<u8>,
     len: usize,
     agent: Agent,
@@ -265,26 +256,37 @@ impl<'a> TextCopy<'a> {
         }
     }
 
+    /// Appends the characters of `s`, if it is visible. A deleted span
+    /// takes the word copy too, of nothing: document order keeps deleted
+    /// and visible spans alternating, where a branch would mispredict.
     #[inline]
     fn push(&mut self, s: &Span) {
-        let c = s.content as usize;
-        let n = s.len as usize;
+        let (c, n) = if s.deleted {
+            (0, 0)
+        } else {
+            (s.content as usize, s.len as usize)
+        };
         if self.agent == s.agent && n <= SHORT {
-            // Whole words: may read past the piece (within the arena) and
-            // write past it (over zeros, overwritten next). `NO_CONTENT`
-            // wraps to an empty range.
-            let src = self.ascii.get(c..c.wrapping_add(n.next_multiple_of(8)));
-            let dst = self.out.get_mut(self.len..self.len + SHORT);
+            // Four whole words: may read past the piece (within the arena)
+            // and write past it (overwritten next).
+            let src = self.ascii.get(c..).and_then(<[u8]>::first_chunk::<SHORT>);
+            let dst = self
+                .out
+                .get_mut(self.len..)
+                .and_then(<[u8]>::first_chunk_mut::<SHORT>);
             if let (Some(src), Some(dst)) = (src, dst) {
                 copy_words(dst, src);
                 self.len += n;
                 return;
             }
         }
-        self.push_other(s);
+        if n > 0 {
+            self.push_other(s);
+        }
     }
 
-    /// A long piece, another replica's, or one from a non-ASCII arena.
+    /// A long piece, another replica's, one from a non-ASCII arena, or one
+    /// within a word copy of its arena's end.
     #[inline(never)]
     fn push_other(&mut self, s: &Span) {
         self.agent = s.agent;
@@ -304,16 +306,22 @@ impl<'a> TextCopy<'a> {
     }
 }
 
-/// Copies `src` (up to four whole words) to the start of `dst`, unrolled:
-/// a loop would compile to a `memory.copy` call.
+/// Copies `src` to `dst` a word at a time, unrolled: one copy of 32 bytes
+/// would compile to a `memory.copy` call, and a loop stays a loop.
 #[inline(always)]
-fn copy_words(dst: &mut [u8], src: &[u8]) {
-    for k in 0..SHORT / 8 {
-        let d = dst.get_mut(k * 8..).and_then(<[u8]>::first_chunk_mut::<8>);
-        let s = src.get(k * 8..).and_then(<[u8]>::first_chunk::<8>);
-        if let (Some(d), Some(s)) = (d, s) {
-            *d = *s;
-        }
+fn copy_words(dst: &mut [u8; SHORT], src: &[u8; SHORT]) {
+    copy_word(dst, src, 0);
+    copy_word(dst, src, 8);
+    copy_word(dst, src, 16);
+    copy_word(dst, src, 24);
+}
+
+#[inline(always)]
+fn copy_word(dst: &mut [u8; SHORT], src: &[u8; SHORT], at: usize) {
+    let d = dst.get_mut(at..).and_then(<[u8]>::first_chunk_mut::<8>);
+    let s = src.get(at..).and_then(<[u8]>::first_chunk::<8>);
+    if let (Some(d), Some(s)) = (d, s) {
+        *d = *s;
     }
 }
 
@@ -334,9 +342,7 @@ pub(super) fn write_spans(rga: &Rga, rank: &[u64], logs: &[AgentLog]) -> (u64, W
     // The end marker writes the last run and takes its place, unwritten.
     for leaf in rga.leaves().chain([&[NO_SPAN][..]]) {
         for s in leaf {
-            if !s.deleted {
-                text.push(s);
-            }
+            text.push(s);
             let cont = len > 0 && continues(first, len, s);
             if cont && first.deleted == s.deleted {
                 len += s.len;
