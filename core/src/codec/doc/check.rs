@@ -75,11 +75,7 @@ pub(super) fn check_ids(
 
 /// [`check_ids`] by sorting the spans by id.
 #[inline(never)]
-pub(super) fn check_sorted(
-    spans: &BulkSpans,
-    logs: &[AgentLog],
-    next: &[Seq],
-) -> Result<(), DecodeError> {
+fn check_sorted(spans: &BulkSpans, logs: &[AgentLog], next: &[Seq]) -> Result<(), DecodeError> {
     let leaves: Vec<_> = (0..).zip(spans.chunks()).collect();
     let by_id = ById::new(&leaves, next);
     check_coverage(&by_id, logs, next)?;
