@@ -9,6 +9,7 @@ mod seqbits;
 mod spans;
 mod text;
 
+use super::cursor::Cursor;
 use super::envelope::{self, KIND_DOC};
 use super::reader::Reader;
 use super::writer::{put_bytes, put_varint, short_varint, zigzag, Writer};
@@ -236,61 +237,37 @@ fn read_history(r: &mut Reader<'_>, a: Agent, next: &[Seq]) -> Result<Vec<LogOp>
             .ok_or(invalid("history seq"))?;
         let header = c.varint()?;
         let len = header >> LOG_FLAG_BITS;
-        let (len, kind) = match header & 3 {
-            LOG_DELETE => {
-                let reversed = header & LOG_REVERSED != 0;
-                if header & LOG_SAME_TARGET == 0 {
-                    target_agent = agent_at(c.varint_rare()?, next.len())?;
-                }
-                let t = target_agent;
-                let first = target_ref
-                    .checked_add(c.varint_signed()?)
-                    .ok_or(invalid("delete target"))?;
-                let (lo, hi) = if reversed {
-                    (first.checked_sub(len as i64 - 1), first)
-                } else {
-                    (Some(first), first.saturating_add(len as i64 - 1))
-                };
-                if len == 0
-                    || len > u64::from(MAX_SEQ)
-                    || lo.is_none_or(|lo| lo < 0)
-                    || hi >= i64::from(next[t as usize])
-                {
-                    return Err(invalid("delete target range"));
-                }
-                target_ref = last_target(first as Seq, len as u32, reversed);
-                (
-                    len,
-                    LogKind::Delete {
-                        target: ItemId {
-                            agent: t,
-                            seq: first as Seq,
-                        },
-                        reversed,
-                    },
-                )
+        let (len, kind) = if header & 3 == LOG_DELETE {
+            let reversed = header & LOG_REVERSED != 0;
+            if header & LOG_SAME_TARGET == 0 {
+                target_agent = agent_at(c.varint_rare()?, next.len())?;
             }
-            // Rare: a reader of their own keeps `c` in a local.
-            LOG_TITLE if len == 1 => {
-                let mut r = c.reader();
-                let time = Hlc::new(r.varint()?, r.varint_u32()?);
-                let value = r.str("title", MAX_TITLE)?.to_owned();
-                c = r.cursor();
-                (1, LogKind::Title(Box::new(TitleOp { time, value })))
+            let t = target_agent;
+            let first = target_ref
+                .checked_add(c.varint_signed()?)
+                .ok_or(invalid("delete target"))?;
+            let (lo, hi) = if reversed {
+                (first.checked_sub(len as i64 - 1), first)
+            } else {
+                (Some(first), first.saturating_add(len as i64 - 1))
+            };
+            if len == 0
+                || len > u64::from(MAX_SEQ)
+                || lo.is_none_or(|lo| lo < 0)
+                || hi >= i64::from(next[t as usize])
+            {
+                return Err(invalid("delete target range"));
             }
-            LOG_COUNTER if len == 1 => {
-                let mut r = c.reader();
-                let name = r.str("counter name", MAX_COUNTER_NAME)?.to_owned();
-                let (p, n) = (r.varint()?, r.varint()?);
-                c = r.cursor();
-                (1, LogKind::Counter(Box::new(CounterOp { name, p, n })))
-            }
-            other => {
-                return Err(DecodeError::UnknownTag {
-                    what: "history operation",
-                    tag: other,
-                })
-            }
+            target_ref = last_target(first as Seq, len as u32, reversed);
+            let target = ItemId {
+                agent: t,
+                seq: first as Seq,
+            };
+            (len, LogKind::Delete { target, reversed })
+        } else {
+            let (kind, after) = read_register_op(c, header)?;
+            c = after;
+            (1, kind)
         };
         if seq
             .checked_add(len)
@@ -307,6 +284,34 @@ fn read_history(r: &mut Reader<'_>, a: Agent, next: &[Seq]) -> Result<Vec<LogOp>
     }
     r.seek(&c);
     Ok(ops)
+}
+
+/// A title or counter record of the history (after its header) at `c`,
+/// and the cursor after it. Out of line: rare, and it keeps
+/// `read_history`'s loop small for V8 to optimize.
+#[cold]
+#[inline(never)]
+fn read_register_op(c: Cursor<'_>, header: u64) -> Result<(LogKind, Cursor<'_>), DecodeError> {
+    let mut r = c.reader();
+    let kind = match header & 3 {
+        LOG_TITLE if header >> LOG_FLAG_BITS == 1 => {
+            let time = Hlc::new(r.varint()?, r.varint_u32()?);
+            let value = r.str("title", MAX_TITLE)?.to_owned();
+            LogKind::Title(Box::new(TitleOp { time, value }))
+        }
+        LOG_COUNTER if header >> LOG_FLAG_BITS == 1 => {
+            let name = r.str("counter name", MAX_COUNTER_NAME)?.to_owned();
+            let (p, n) = (r.varint()?, r.varint()?);
+            LogKind::Counter(Box::new(CounterOp { name, p, n }))
+        }
+        other => {
+            return Err(DecodeError::UnknownTag {
+                what: "history operation",
+                tag: other,
+            })
+        }
+    };
+    Ok((kind, r.cursor()))
 }
 
 /// Replica index `v` of a document naming `n` replicas.

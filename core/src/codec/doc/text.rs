@@ -141,21 +141,42 @@ pub(super) fn hand_out(
     tail: Seq,
     agents: usize,
 ) -> Result<Vec<Arena>, DecodeError> {
+    // The one scan of the text for non-ASCII bytes.
+    let whole = Arena::from_text(text, tail);
     let mut arenas: Vec<Arena> = (0..agents).map(|_| Arena::new()).collect();
     // One writer (common): its arena is the text itself, no copies. If the
     // text is ASCII too, the spans already point at their characters.
-    let ascii = text.is_ascii();
-    if let Some(a) = writer.filter(|_| ascii) {
-        if text.len() < visible {
+    if let Some(a) = writer.filter(|_| whole.is_ascii()) {
+        let len = whole.text().len();
+        if len < visible {
             return Err(invalid("text shorter than the visible spans"));
         }
-        if text.len() > visible {
+        if len > visible {
             return Err(invalid("text length does not match the visible spans"));
         }
-        arenas[a as usize] = Arena::from_text(text, tail);
+        arenas[a as usize] = whole;
         return Ok(arenas);
     }
-    let mut rest = text.as_str();
+    hand_out_pieces(spans, &whole, visible, writer.is_some(), &mut arenas)?;
+    if let Some(a) = writer {
+        arenas[a as usize] = whole;
+    }
+    Ok(arenas)
+}
+
+/// [`hand_out`] when spans need their content offsets: non-ASCII text, or
+/// several writers (whose pieces go to their own arenas). Out of line, so
+/// the common case stays small for V8 to optimize.
+#[inline(never)]
+fn hand_out_pieces(
+    spans: &mut BulkSpans,
+    whole: &Arena,
+    visible: usize,
+    one_writer: bool,
+    arenas: &mut [Arena],
+) -> Result<(), DecodeError> {
+    let (text, ascii) = (whole.text(), whole.is_ascii());
+    let mut rest = text;
     let mut chars_seen = 0usize;
     for chunk in spans.chunks_mut() {
         for s in chunk.iter_mut() {
@@ -180,7 +201,7 @@ pub(super) fn hand_out(
             if !ascii {
                 s.utf16 = piece.encode_utf16().count() as u32;
             }
-            s.content = if writer.is_some() {
+            s.content = if one_writer {
                 (text.len() - rest.len()) as u32
             } else {
                 arenas[s.agent as usize].push(piece, s.seq, s.len).0
@@ -191,10 +212,7 @@ pub(super) fn hand_out(
     if !rest.is_empty() || chars_seen != visible {
         return Err(invalid("text length does not match the visible spans"));
     }
-    if let Some(a) = writer {
-        arenas[a as usize] = Arena::from_text(text, tail);
-    }
-    Ok(arenas)
+    Ok(())
 }
 
 #[cfg(test)]
