@@ -37,30 +37,20 @@ pub(super) fn ids_ok<'a>(
         let b = *base.get(agent)?;
         (end <= u64::from(next[agent])).then(|| (b + seq as usize, b + end as usize))
     };
-    let mut used = Bits(vec![0; words]);
-    let mut deleted = Bits(vec![0; words]);
+    let mut bits = Bits::new(words);
     let mut total = 0u64;
     for s in spans {
-        let Some((lo, hi)) = range(s.agent as usize, s.seq, s.len) else {
-            return false;
-        };
-        if !used.set_fresh(lo, hi) {
-            return false;
+        match range(s.agent as usize, s.seq, s.len) {
+            Some((lo, hi)) if bits.mark(lo, hi, s.deleted) => total += u64::from(s.len),
+            _ => return false,
         }
-        if s.deleted {
-            deleted.set_fresh(lo, hi);
-        }
-        total += u64::from(s.len);
     }
     for (a, log) in logs.iter().enumerate().take(next.len()) {
         for op in &log.ops {
-            let Some((lo, hi)) = range(a, op.seq, op.len) else {
-                return false;
-            };
-            if !used.set_fresh(lo, hi) {
-                return false;
+            match range(a, op.seq, op.len) {
+                Some((lo, hi)) if bits.mark(lo, hi, false) => total += u64::from(op.len),
+                _ => return false,
             }
-            total += u64::from(op.len);
         }
     }
     // No range overlaps another and all lie below `next`: the counts
@@ -71,7 +61,7 @@ pub(super) fn ids_ok<'a>(
     for op in logs.iter().flat_map(|l| &l.ops) {
         if let Some(lo) = op.delete_range() {
             match range(lo.agent as usize, lo.seq, op.len) {
-                Some((lo, hi)) if deleted.all_set(lo, hi) => {}
+                Some((lo, hi)) if bits.all_deleted(lo, hi) => {}
                 _ => return false,
             }
         }
@@ -79,60 +69,80 @@ pub(super) fn ids_ok<'a>(
     true
 }
 
-/// A bitmap.
+/// Per 64 ids, a word of used bits and a word of deleted bits: a span
+/// marks both in one pass over its words.
 struct Bits(Vec<u64>);
 
 impl Bits {
-    /// The words holding bits `lo..hi` (`lo < hi`), and the masks of the
-    /// bits in the first and the last of them.
+    /// For `words * 64` ids, none used.
+    fn new(words: usize) -> Self {
+        Bits(vec![0; 2 * words])
+    }
+
+    /// The word pairs holding ids `lo..hi` (`lo < hi`), and the masks of
+    /// the ids in the first and the last of them.
     #[inline]
     fn span(lo: usize, hi: usize) -> (usize, usize, u64, u64) {
         let first = !0u64 << (lo % 64);
         let last = !0u64 >> (63 - (hi - 1) % 64);
-        (lo / 64, (hi - 1) / 64, first, last)
+        (2 * (lo / 64), 2 * ((hi - 1) / 64) + 2, first, last)
     }
 
-    /// Sets bits `lo..hi`; false (and some set) if any already was.
+    /// Marks ids `lo..hi` used, and deleted too if `deleted`; false (and
+    /// some marked) if any already was used.
     #[inline]
-    fn set_fresh(&mut self, lo: usize, hi: usize) -> bool {
+    fn mark(&mut self, lo: usize, hi: usize, deleted: bool) -> bool {
         if lo >= hi {
             return true;
         }
         let (w0, w1, first, last) = Self::span(lo, hi);
-        let Some(words) = self.0.get_mut(w0..=w1) else {
+        let Some(words) = self.0.get_mut(w0..w1) else {
             return false;
         };
-        let n = words.len() - 1;
-        if n == 0 {
+        let del = 0u64.wrapping_sub(u64::from(deleted));
+        // Most runs lie within one word.
+        if let [used, dead] = words {
             let m = first & last;
-            let clash = words[0] & m;
-            words[0] |= m;
+            let clash = *used & m;
+            *used |= m;
+            *dead |= m & del;
             return clash == 0;
         }
-        let mut clash = words[0] & first | words[n] & last;
-        words[0] |= first;
-        words[n] |= last;
-        for w in &mut words[1..n] {
-            clash |= *w;
-            *w = !0;
+        let n = words.len() / 2 - 1;
+        let mut clash = 0;
+        for (i, w) in words.chunks_exact_mut(2).enumerate() {
+            let m = (if i == 0 { first } else { !0 }) & if i == n { last } else { !0 };
+            clash |= w[0] & m;
+            w[0] |= m;
+            w[1] |= m & del;
         }
         clash == 0
     }
 
-    /// Whether bits `lo..hi` are all set.
-    fn all_set(&self, lo: usize, hi: usize) -> bool {
+    /// Whether ids `lo..hi` are all deleted.
+    fn all_deleted(&self, lo: usize, hi: usize) -> bool {
         if lo >= hi {
             return true;
         }
         let (w0, w1, first, last) = Self::span(lo, hi);
-        let Some(words) = self.0.get(w0..=w1) else {
+        let Some(words) = self.0.get(w0..w1) else {
             return false;
         };
-        let n = words.len() - 1;
-        if n == 0 {
-            return words[0] & first & last == first & last;
-        }
-        words[0] & first == first && words[n] & last == last && words[1..n].iter().all(|&w| w == !0)
+        let n = words.len() / 2 - 1;
+        (0..).zip(words.chunks_exact(2)).all(|(i, w)| {
+            let m = (if i == 0 { first } else { !0 }) & if i == n { last } else { !0 };
+            w[1] & m == m
+        })
+    }
+
+    /// Whether id `i` is used and whether it is deleted.
+    #[cfg(test)]
+    fn get(&self, i: usize) -> (bool, bool) {
+        let w = 2 * (i / 64);
+        (
+            self.0[w] >> (i % 64) & 1 == 1,
+            self.0[w + 1] >> (i % 64) & 1 == 1,
+        )
     }
 }
 
@@ -143,30 +153,36 @@ mod tests {
 
     proptest! {
         #[test]
-        fn bits_behave_like_a_set(ranges in proptest::collection::vec((0usize..300, 0usize..150), 1..30)) {
-            let mut bits = Bits(vec![0; 8]);
-            let mut naive = [false; 512];
-            for (lo, len) in ranges {
+        fn bits_behave_like_two_sets(
+            ranges in proptest::collection::vec((0usize..300, 0usize..150, any::<bool>()), 1..30),
+        ) {
+            let mut bits = Bits::new(8);
+            let mut used = [false; 512];
+            let mut deleted = [false; 512];
+            for (lo, len, del) in ranges {
                 let hi = lo + len;
-                let was_all = naive[lo..hi].iter().all(|&b| b);
-                prop_assert_eq!(bits.all_set(lo, hi), was_all);
-                let fresh = naive[lo..hi].iter().all(|&b| !b);
-                prop_assert_eq!(bits.set_fresh(lo, hi), fresh);
-                naive[lo..hi].iter_mut().for_each(|b| *b = true);
-                prop_assert!(bits.all_set(lo, hi));
+                prop_assert_eq!(bits.all_deleted(lo, hi), deleted[lo..hi].iter().all(|&b| b));
+                let fresh = used[lo..hi].iter().all(|&b| !b);
+                prop_assert_eq!(bits.mark(lo, hi, del), fresh);
+                used[lo..hi].iter_mut().for_each(|b| *b = true);
+                if del {
+                    deleted[lo..hi].iter_mut().for_each(|b| *b = true);
+                    prop_assert!(bits.all_deleted(lo, hi));
+                }
             }
-            for (i, &b) in naive.iter().enumerate() {
-                prop_assert_eq!(bits.0[i / 64] >> (i % 64) & 1 == 1, b);
+            for i in 0..512 {
+                prop_assert_eq!(bits.get(i), (used[i], deleted[i]));
             }
         }
     }
 
     #[test]
     fn out_of_range_is_refused() {
-        let mut bits = Bits(vec![0; 2]);
-        assert!(!bits.set_fresh(100, 129));
-        assert!(!bits.all_set(127, 129));
-        assert!(bits.set_fresh(0, 128));
-        assert!(bits.all_set(0, 128));
+        let mut bits = Bits::new(2);
+        assert!(!bits.mark(100, 129, true));
+        assert!(!bits.all_deleted(127, 129));
+        assert!(bits.mark(0, 128, true));
+        assert!(bits.all_deleted(0, 128));
+        assert!(!bits.mark(5, 6, false));
     }
 }
