@@ -111,7 +111,7 @@ impl Bits {
         let n = words.len() / 2 - 1;
         let mut clash = 0;
         for (i, w) in words.chunks_exact_mut(2).enumerate() {
-            let m = (if i == 0 { first } else { !0 }) & if i == n { last } else { !0 };
+            let m = word_mask(i, n, first, last);
             clash |= w[0] & m;
             w[0] |= m;
             w[1] |= m & del;
@@ -130,7 +130,7 @@ impl Bits {
         };
         let n = words.len() / 2 - 1;
         (0..).zip(words.chunks_exact(2)).all(|(i, w)| {
-            let m = (if i == 0 { first } else { !0 }) & if i == n { last } else { !0 };
+            let m = word_mask(i, n, first, last);
             w[1] & m == m
         })
     }
@@ -144,6 +144,13 @@ impl Bits {
             self.0[w + 1] >> (i % 64) & 1 == 1,
         )
     }
+}
+
+/// The mask of the ids in word `i` of a run over words `0..=n`: `first`
+/// in the first word, `last` in the last, all bits between.
+#[inline]
+fn word_mask(i: usize, n: usize, first: u64, last: u64) -> u64 {
+    (if i == 0 { first } else { !0 }) & if i == n { last } else { !0 }
 }
 
 #[cfg(test)]
