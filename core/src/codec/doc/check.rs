@@ -222,7 +222,17 @@ mod tests {
                     0 if !spans.is_empty() => { spans.remove(p % spans.len()); }
                     1 => if let Some((a, i)) = ops(&mut logs) { logs[a].ops.remove(i); },
                     2 if !spans.is_empty() => { let n = spans.len(); spans[p % n].deleted ^= true; }
-                    3 if !spans.is_empty() => { let n = spans.len(); let s = &mut spans[p % n]; s.seq = s.seq.saturating_sub(1) + 2 * (pick & 1); }
+                    // Shifted by one, within the replica's ids: decode
+                    // refuses spans past `next` before these checks run
+                    // (and `ById::new` requires it).
+                    3 if !spans.is_empty() => {
+                        let n = spans.len();
+                        let s = &mut spans[p % n];
+                        let seq = s.seq.saturating_sub(1) + 2 * (pick & 1);
+                        if seq + s.len <= next[s.agent as usize] {
+                            s.seq = seq;
+                        }
+                    }
                     4 => { let n = next.len(); next[p % n] += 1 + pick % 70; }
                     5 => if let Some((a, i)) = ops(&mut logs) {
                         logs[a].ops[i].kind = LogKind::Delete {
