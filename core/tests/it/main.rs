@@ -2,6 +2,7 @@
 //! behaviour.
 
 mod hostile;
+mod load;
 mod merge;
 mod presence;
 mod simulation;

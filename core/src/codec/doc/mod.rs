@@ -174,7 +174,7 @@ impl Doc {
             tail,
             doc.replicas.len(),
         )?;
-        doc.rga = Rga::from_parts(arenas, spans);
+        doc.rga = Rga::from_parts(arenas, spans, writer);
         doc.max_lamport = max_lamport;
         check_registers(&doc)?;
         Ok(doc)

@@ -79,6 +79,10 @@ pub(crate) struct Rga {
     /// A span of some leaf and the visible chars before it in that leaf, so
     /// in-leaf searches start next to the last edit (see `Finger`).
     finger: Finger,
+    /// While the tree is as decode built it, the replica whose arena is the
+    /// whole visible text, in order (one writer): reading the text after a
+    /// load copies it whole.
+    flat: Option<Agent>,
 }
 
 /// `(leaf, span index, visible chars before it in the leaf)`. Edits at span
@@ -111,6 +115,7 @@ impl Rga {
             arenas: Vec::new(),
             cursor: None,
             finger: NO_FINGER,
+            flat: None,
         }
     }
 
@@ -138,6 +143,20 @@ impl Rga {
 
     /// The visible text.
     pub fn text(&self) -> String {
+        match self.flat_text() {
+            Some(text) => text.to_owned(),
+            None => self.text_by_spans(),
+        }
+    }
+
+    /// The visible text when one arena holds all of it (see `flat`).
+    fn flat_text(&self) -> Option<&str> {
+        let a = self.flat.filter(|_| self.tree.pristine())?;
+        self.arenas.get(a as usize).map(Arena::text)
+    }
+
+    /// The visible text, span by span.
+    fn text_by_spans(&self) -> String {
         let mut out = String::with_capacity(self.len_chars());
         // Spans whose content is contiguous in one arena (all of a decoded
         // text from one writer) are copied as one run: `(agent, bytes)`.
@@ -194,14 +213,16 @@ impl Rga {
     }
 
     /// Rebuilds from spans in document order whose content is already in
-    /// `arenas` (decode). The id index is built when first needed.
-    pub fn from_parts(arenas: Vec<Arena>, spans: BulkSpans) -> Self {
+    /// `arenas` (decode). The id index is built when first needed. `flat`:
+    /// the replica whose arena is exactly the visible text, if one is.
+    pub fn from_parts(arenas: Vec<Arena>, spans: BulkSpans, flat: Option<Agent>) -> Self {
         Rga {
             index: OnceLock::new(),
             tree: Tree::from_bulk(spans),
             arenas,
             cursor: None,
             finger: NO_FINGER,
+            flat,
         }
     }
 
@@ -743,6 +764,9 @@ impl Rga {
     #[cfg(test)]
     pub fn check(&self) {
         self.tree.check();
+        if let Some(text) = self.flat_text() {
+            assert_eq!(text, self.text_by_spans(), "flat text");
+        }
         for s in self.tree.spans() {
             for seq in [s.seq, s.seq + s.len - 1] {
                 assert!(

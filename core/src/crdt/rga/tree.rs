@@ -86,6 +86,8 @@ pub(crate) struct Tree {
     root: u32,
     /// 0: the root is a leaf; otherwise the number of internal levels.
     height: u32,
+    /// No span changed since [`Tree::from_bulk`] built the tree.
+    pristine: bool,
 }
 
 impl Leaf {
@@ -114,6 +116,7 @@ impl Tree {
             nodes: Vec::new(),
             root: 0,
             height: 0,
+            pristine: false,
         }
     }
 
@@ -135,6 +138,7 @@ impl Tree {
             nodes: Vec::new(),
             root: 0,
             height: 0,
+            pristine: true,
         };
         let mut level: Vec<u32> = (0..tree.leaves.len() as u32).collect();
         const NODE_FILL: usize = NODE_CAP * 3 / 4;
@@ -159,6 +163,11 @@ impl Tree {
         }
         tree.root = level[0];
         tree
+    }
+
+    /// Whether no span changed since [`Tree::from_bulk`] built the tree.
+    pub fn pristine(&self) -> bool {
+        self.pristine
     }
 
     pub fn counts(&self) -> Counts {
@@ -249,6 +258,7 @@ impl Tree {
 
     /// Changes the visible state of span `idx` of `leaf` in place.
     pub fn update_span(&mut self, leaf: u32, idx: usize, f: impl FnOnce(&mut Span)) {
+        self.pristine = false;
         let span = &mut self.leaves[leaf as usize].spans[idx];
         let before = Counts::of(core::slice::from_ref(span));
         f(span);
@@ -260,6 +270,7 @@ impl Tree {
     /// the leaf when it overflows.
     pub fn splice(&mut self, leaf: u32, idx: usize, remove: usize, insert: &[Span]) -> Spliced {
         debug_assert!(insert.len() <= remove + LEAF_SLACK);
+        self.pristine = false;
         let l = &mut self.leaves[leaf as usize];
         let removed = Counts::of(&l.spans[idx..idx + remove]);
         let added = Counts::of(insert);
