@@ -147,8 +147,9 @@ impl Doc {
         doc.agent = doc.intern(replica);
 
         read_registers(&mut r, &mut doc, &table)?;
+        let mut register_records = 0;
         for a in 0..n {
-            doc.logs[a].ops = read_history(&mut r, a as Agent, &next)?;
+            doc.logs[a].ops = read_history(&mut r, a as Agent, &next, &mut register_records)?;
         }
         let predict: Vec<Predictor> = doc.logs[..n]
             .iter()
@@ -176,7 +177,7 @@ impl Doc {
         )?;
         doc.rga = Rga::from_parts(arenas, spans, writer);
         doc.max_lamport = max_lamport;
-        check_registers(&doc)?;
+        check_registers(&doc, register_records)?;
         Ok(doc)
     }
 }
@@ -222,9 +223,14 @@ fn read_registers(
 }
 
 /// Reads replica `a`'s non-insert history; `next` is each replica's
-/// operation count.
+/// operation count. Counts its title and counter records into `registers`.
 #[inline(never)]
-fn read_history(r: &mut Reader<'_>, a: Agent, next: &[Seq]) -> Result<Vec<LogOp>, DecodeError> {
+fn read_history(
+    r: &mut Reader<'_>,
+    a: Agent,
+    next: &[Seq],
+    registers: &mut usize,
+) -> Result<Vec<LogOp>, DecodeError> {
     let count = r.len("history", usize::MAX)?;
     let mut ops = Vec::with_capacity(count);
     let mut c = r.cursor();
@@ -267,6 +273,7 @@ fn read_history(r: &mut Reader<'_>, a: Agent, next: &[Seq]) -> Result<Vec<LogOp>
         } else {
             let (kind, after) = read_register_op(c, header)?;
             c = after;
+            *registers += 1;
             (1, kind)
         };
         if seq
