@@ -86,7 +86,8 @@ pub(crate) struct Tree {
     root: u32,
     /// 0: the root is a leaf; otherwise the number of internal levels.
     height: u32,
-    /// No span changed since [`Tree::from_bulk`] built the tree.
+    /// No span changed since [`Tree::from_bulk`] built the tree (spans
+    /// change only through `splice` and `update_span`; `leaves` is read).
     pristine: bool,
 }
 
