@@ -158,8 +158,8 @@ impl Rga {
     /// The visible text, span by span.
     fn text_by_spans(&self) -> String {
         let mut out = String::with_capacity(self.len_chars());
-        // Spans whose content is contiguous in one arena (all of a decoded
-        // text from one writer) are copied as one run: `(agent, bytes)`.
+        // Spans whose content is contiguous in one arena (most of a decoded
+        // text, edits aside) are copied as one run: `(agent, bytes)`.
         let mut run = (ROOT_AGENT, 0..0);
         for s in self.tree.spans().filter(|s| !s.deleted) {
             let start = s.content as usize;
