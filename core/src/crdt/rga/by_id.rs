@@ -4,6 +4,7 @@
 
 use super::span::{Agent, Span};
 use crate::ids::Seq;
+use crate::sort::sort_unstable_by_key;
 
 /// A span in [`ById`]: what the checks need of it, so they never look up
 /// the span itself (a random access in wasm, through its leaf).
@@ -157,41 +158,20 @@ impl ById {
     }
 }
 
-/// Sorts a bucket: insertion sort for the usual few entries, heapsort for
-/// crowded (hostile) ones. Smaller in wasm than `sort_unstable`.
+/// Sorts a bucket: insertion sort for the usual few entries, the crate's
+/// heapsort for crowded (hostile) ones.
 fn sort_small(v: &mut [Entry]) {
     // Ties (overlapping spans, rejected later) by leaf: deterministic.
     let key = |e: &Entry| (e.seq, e.leaf);
-    if v.len() <= 16 {
-        for i in 1..v.len() {
-            let mut j = i;
-            while j > 0 && key(&v[j - 1]) > key(&v[j]) {
-                v.swap(j - 1, j);
-                j -= 1;
-            }
-        }
-        return;
+    if v.len() > 16 {
+        return sort_unstable_by_key(v, key);
     }
-    let sift = |v: &mut [Entry], mut root: usize, end: usize| loop {
-        let mut child = 2 * root + 1;
-        if child >= end {
-            break;
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 && key(&v[j - 1]) > key(&v[j]) {
+            v.swap(j - 1, j);
+            j -= 1;
         }
-        if child + 1 < end && key(&v[child]) < key(&v[child + 1]) {
-            child += 1;
-        }
-        if key(&v[root]) >= key(&v[child]) {
-            break;
-        }
-        v.swap(root, child);
-        root = child;
-    };
-    for i in (0..v.len() / 2).rev() {
-        sift(v, i, v.len());
-    }
-    for end in (1..v.len()).rev() {
-        v.swap(0, end);
-        sift(v, 0, end);
     }
 }
 
