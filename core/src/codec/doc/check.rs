@@ -65,7 +65,7 @@ pub(super) fn check_ids(
 ) -> Result<(), DecodeError> {
     let records: usize = logs.iter().map(|l| l.ops.len()).sum();
     let dense = seqbits::fits(next, spans.len() + records);
-    if dense && seqbits::ids_ok(spans.chunks().flatten(), logs, next) {
+    if dense && seqbits::ids_ok(spans.chunks(), logs, next) {
         return Ok(());
     }
     check_sorted(spans, logs, next)?;
@@ -250,7 +250,7 @@ mod tests {
             for s in &spans {
                 bulk.push(*s);
             }
-            let dense = seqbits::ids_ok(bulk.chunks().flatten(), &logs, &next);
+            let dense = seqbits::ids_ok(bulk.chunks(), &logs, &next);
             let sorted = check_sorted(&bulk, &logs, &next);
             prop_assert_eq!(dense, sorted.is_ok(), "sorted: {:?}", sorted);
         }

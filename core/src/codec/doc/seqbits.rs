@@ -19,54 +19,62 @@ pub(super) fn fits(next: &[Seq], items: usize) -> bool {
 /// Whether every sequence number below `next[agent]` is used exactly once,
 /// by a span or a history record, and every delete targets deleted
 /// characters only: what the sorted checks verify. `false` only says
-/// something is wrong; the sorted checks then say what.
+/// something is wrong; the sorted checks then say what. `spans` come leaf
+/// by leaf.
 pub(super) fn ids_ok<'a>(
-    spans: impl Iterator<Item = &'a Span>,
+    spans: impl Iterator<Item = &'a [Span]>,
     logs: &[AgentLog],
     next: &[Seq],
 ) -> bool {
-    let mut base = Vec::with_capacity(next.len());
-    let mut words = 0usize;
+    // Per replica, the bit of its seq 0 and its operation count: one
+    // lookup (and one bounds check) per range.
+    let mut at = Vec::with_capacity(next.len());
+    let mut ids = 0usize;
     for &end in next {
-        base.push(words * 64);
-        words += (end as usize).div_ceil(64);
+        at.push((ids, u64::from(end)));
+        ids += (end as usize).div_ceil(64) * 64;
     }
-    // The bit of `(agent, seq)` when `seq + len` stays within the replica.
+    // The bits of `(agent, seq..seq + len)` when the range stays within
+    // the replica's ids.
     let range = |agent: usize, seq: Seq, len: u32| {
-        let end = u64::from(seq) + u64::from(len);
-        let b = *base.get(agent)?;
-        (end <= u64::from(next[agent])).then(|| (b + seq as usize, b + end as usize))
+        let &(base, end) = at.get(agent)?;
+        let hi = u64::from(seq) + u64::from(len);
+        (hi <= end).then(|| (base + seq as usize, base + hi as usize))
     };
-    let mut bits = Bits::new(words);
+    let mut bits = Bits::new(ids / 64);
+    // Clashes are collected, not tested per range: one branch less in
+    // the loops, and any clash fails the check all the same.
+    let mut clash = 0u64;
     let mut total = 0u64;
-    for s in spans {
-        match range(s.agent as usize, s.seq, s.len) {
-            Some((lo, hi)) if bits.mark(lo, hi, s.deleted) => total += u64::from(s.len),
-            _ => return false,
+    for leaf in spans {
+        for s in leaf {
+            let Some((lo, hi)) = range(s.agent as usize, s.seq, s.len) else {
+                return false;
+            };
+            clash |= bits.mark(lo, hi, s.deleted);
+            total += u64::from(s.len);
         }
     }
+    // Every span is marked, so the deleted bits are final: each record
+    // is marked and its delete targets checked in one pass.
     for (a, log) in logs.iter().enumerate().take(next.len()) {
         for op in &log.ops {
-            match range(a, op.seq, op.len) {
-                Some((lo, hi)) if bits.mark(lo, hi, false) => total += u64::from(op.len),
-                _ => return false,
+            let Some((lo, hi)) = range(a, op.seq, op.len) else {
+                return false;
+            };
+            clash |= bits.mark(lo, hi, false);
+            total += u64::from(op.len);
+            if let Some(t) = op.delete_range() {
+                match range(t.agent as usize, t.seq, op.len) {
+                    Some((lo, hi)) if bits.all_deleted(lo, hi) => {}
+                    _ => return false,
+                }
             }
         }
     }
     // No range overlaps another and all lie below `next`: the counts
     // match exactly when nothing is missing.
-    if total != next.iter().map(|&e| u64::from(e)).sum::<u64>() {
-        return false;
-    }
-    for op in logs.iter().flat_map(|l| &l.ops) {
-        if let Some(lo) = op.delete_range() {
-            match range(lo.agent as usize, lo.seq, op.len) {
-                Some((lo, hi)) if bits.all_deleted(lo, hi) => {}
-                _ => return false,
-            }
-        }
-    }
-    true
+    clash == 0 && total == next.iter().map(|&e| u64::from(e)).sum::<u64>()
 }
 
 /// Per 64 ids, a word of used bits and a word of deleted bits: a span
@@ -88,16 +96,16 @@ impl Bits {
         (2 * (lo / 64), 2 * ((hi - 1) / 64) + 2, first, last)
     }
 
-    /// Marks ids `lo..hi` used, and deleted too if `deleted`; false (and
-    /// some marked) if any already was used.
+    /// Marks ids `lo..hi` used, and deleted too if `deleted`; returns the
+    /// bits of those already used (nonzero if any was).
     #[inline]
-    fn mark(&mut self, lo: usize, hi: usize, deleted: bool) -> bool {
+    fn mark(&mut self, lo: usize, hi: usize, deleted: bool) -> u64 {
         if lo >= hi {
-            return true;
+            return 0;
         }
         let (w0, w1, first, last) = Self::span(lo, hi);
         let Some(words) = self.0.get_mut(w0..w1) else {
-            return false;
+            return !0;
         };
         let del = 0u64.wrapping_sub(u64::from(deleted));
         // Most runs lie within one word.
@@ -106,7 +114,7 @@ impl Bits {
             let clash = *used & m;
             *used |= m;
             *dead |= m & del;
-            return clash == 0;
+            return clash;
         }
         let n = words.len() / 2 - 1;
         let mut clash = 0;
@@ -116,7 +124,7 @@ impl Bits {
             w[0] |= m;
             w[1] |= m & del;
         }
-        clash == 0
+        clash
     }
 
     /// Whether ids `lo..hi` are all deleted.
@@ -170,7 +178,7 @@ mod tests {
                 let hi = lo + len;
                 prop_assert_eq!(bits.all_deleted(lo, hi), deleted[lo..hi].iter().all(|&b| b));
                 let fresh = used[lo..hi].iter().all(|&b| !b);
-                prop_assert_eq!(bits.mark(lo, hi, del), fresh);
+                prop_assert_eq!(bits.mark(lo, hi, del) == 0, fresh);
                 used[lo..hi].iter_mut().for_each(|b| *b = true);
                 if del {
                     deleted[lo..hi].iter_mut().for_each(|b| *b = true);
@@ -186,10 +194,10 @@ mod tests {
     #[test]
     fn out_of_range_is_refused() {
         let mut bits = Bits::new(2);
-        assert!(!bits.mark(100, 129, true));
+        assert_ne!(bits.mark(100, 129, true), 0);
         assert!(!bits.all_deleted(127, 129));
-        assert!(bits.mark(0, 128, true));
+        assert_eq!(bits.mark(0, 128, true), 0);
         assert!(bits.all_deleted(0, 128));
-        assert!(!bits.mark(5, 6, false));
+        assert_ne!(bits.mark(5, 6, false), 0);
     }
 }

@@ -384,6 +384,18 @@ pub(super) struct ReadSpans {
     pub tail: Seq,
 }
 
+/// One replica's state while spans are read: its operation count, the
+/// end and Lamport offset of its last span, and its visible characters.
+/// One array for all of them: one bounds check per span, and fewer values
+/// for wasm to keep in registers.
+#[derive(Clone, Copy, Default)]
+struct AgentRead {
+    next: u64,
+    last_end: u64,
+    last_d: i64,
+    visible: u64,
+}
+
 /// Reads the span section, checking their RGA order as they come; `next` is
 /// each replica's operation count.
 pub(super) fn read_spans(
@@ -394,14 +406,16 @@ pub(super) fn read_spans(
     let n = next.len();
     let count = r.len("spans", usize::MAX)?;
     let mut spans = BulkSpans::with_capacity(count);
-    let mut last_end = vec![0u64; n];
-    let mut last_d = vec![0i64; n];
+    let mut agents: Vec<AgentRead> = next
+        .iter()
+        .map(|&e| AgentRead {
+            next: u64::from(e),
+            ..AgentRead::default()
+        })
+        .collect();
     let mut visible: usize = 0;
     let mut max_lamport = 0;
     let mut prev: Option<Span> = None;
-    let mut writer = None;
-    let mut writers = 0;
-    let mut tail = 0;
     let mut order = OrderCheck::default();
     let mut c = r.cursor();
     for _ in 0..count {
@@ -431,15 +445,19 @@ pub(super) fn read_spans(
             } else {
                 agent_at(c.varint_rare()?, n)?
             };
-            let seq = last_end[a as usize]
+            let st = &mut agents[a as usize];
+            let seq = st
+                .last_end
                 .checked_add_signed(c.varint_signed()?)
                 .ok_or(invalid("span seq"))?;
             if seq > u64::from(MAX_SEQ) {
                 return Err(invalid("span seq"));
             }
-            let d = last_d[a as usize]
+            let d = st
+                .last_d
                 .checked_add(c.varint_signed()?)
                 .ok_or(invalid("span lamport"))?;
+            st.last_d = d;
             // A span starting inside a history operation gets a wrong
             // prediction here; the coverage check rejects it anyway.
             let base = predict[a as usize].before(seq as Seq);
@@ -468,21 +486,17 @@ pub(super) fn read_spans(
                     }
                 },
             };
-            last_d[a as usize] = d;
             (a, seq, lamport, origin)
         };
-        if seq + len > u64::from(next[a as usize]) || lamport + len > MAX_LAMPORT {
+        let st = &mut agents[a as usize];
+        if seq + len > st.next || lamport + len > MAX_LAMPORT {
             return Err(invalid("span ids out of range"));
         }
-        last_end[a as usize] = seq + len;
+        st.last_end = seq + len;
         max_lamport = max_lamport.max(lamport + len - 1);
         let mut content = NO_CONTENT;
         if !deleted {
-            if writer != Some(a) {
-                writer = Some(a);
-                writers += 1;
-            }
-            tail = (seq + len) as Seq;
+            st.visible += len;
             // Past `u32::MAX` this is no offset; `hand_out` then rejects
             // the text as too long or too short.
             content = visible as u32;
@@ -503,12 +517,23 @@ pub(super) fn read_spans(
         spans.push(span);
         prev = Some(span);
     }
+    let mut writers = agents.iter().enumerate().filter(|(_, st)| st.visible > 0);
+    let writer = match (writers.next(), writers.next()) {
+        (Some((a, _)), None) => Some(a as Agent),
+        _ => None,
+    };
+    let tail = spans
+        .chunks()
+        .rev()
+        .flat_map(|leaf| leaf.iter().rev())
+        .find(|s| !s.deleted)
+        .map_or(0, |s| s.seq + s.len);
     r.seek(&c);
     Ok(ReadSpans {
         spans,
         visible,
         max_lamport,
-        writer: writer.filter(|_| writers == 1),
+        writer,
         tail,
     })
 }

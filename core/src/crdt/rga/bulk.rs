@@ -55,7 +55,7 @@ impl BulkSpans {
     }
 
     /// The spans, leaf by leaf.
-    pub fn chunks(&self) -> impl Iterator<Item = &[Span]> + '_ {
+    pub fn chunks(&self) -> impl DoubleEndedIterator<Item = &[Span]> + '_ {
         self.leaves.iter().map(|l| l.spans.as_slice())
     }
 
