@@ -30,9 +30,11 @@ pub(super) fn ids_ok<'a>(
     // lookup (and one bounds check) per range.
     let mut at = Vec::with_capacity(next.len());
     let mut ids = 0usize;
+    let mut expected = 0u64;
     for &end in next {
         at.push((ids, u64::from(end)));
         ids += (end as usize).div_ceil(64) * 64;
+        expected += u64::from(end);
     }
     // The bits of `(agent, seq..seq + len)` when the range stays within
     // the replica's ids.
@@ -74,7 +76,7 @@ pub(super) fn ids_ok<'a>(
     }
     // No range overlaps another and all lie below `next`: the counts
     // match exactly when nothing is missing.
-    clash == 0 && total == next.iter().map(|&e| u64::from(e)).sum::<u64>()
+    clash == 0 && total == expected
 }
 
 /// Per 64 ids, a word of used bits and a word of deleted bits: a span
