@@ -6,14 +6,17 @@
 //!
 //! ```text
 //! token   = payload "." tag
-//! payload = base64url(JSON {"v":1,"doc":ID,"scope":"read"|"write","exp":UNIX_SECONDS})
+//! payload = base64url(JSON {"v":1,"doc":ID,"scope":"read"|"write","exp":UNIX_SECONDS
+//!                            [,"replica":16 LOWER-CASE HEX DIGITS]})
 //! tag     = base64url(HMAC-SHA256(secret, payload))   the MAC is over the encoded text
 //! ```
 //!
 //! base64url is RFC 4648 section 5 without padding. The parser is strict:
 //! at most [`MAX_TOKEN_LEN`] bytes, exactly one dot, canonical base64url,
 //! a 32-byte tag checked in constant time before the payload is parsed, then
-//! a JSON object with exactly those four fields.
+//! a JSON object with exactly those four fields and, optionally, `replica`:
+//! a token naming a replica admits only a `hello` from that replica, so its
+//! holder cannot write, or take over a connection, as another client.
 
 use std::fmt;
 use std::io::Read;
@@ -24,6 +27,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use quire_core::sync::validate_doc_id;
+use quire_core::ReplicaId;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
@@ -81,6 +85,8 @@ pub struct Claims {
     pub scope: Scope,
     /// Expiry, in seconds since the Unix epoch.
     pub exp: u64,
+    /// The one replica whose `hello` the token admits; `None`: any.
+    pub replica: Option<ReplicaId>,
 }
 
 /// The signed JSON payload, field for field.
@@ -91,6 +97,30 @@ struct Payload {
     doc: String,
     scope: Scope,
     exp: u64,
+    /// 16 lower-case hex digits, like presence ids. A string: JSON numbers
+    /// lose precision past 2^53 in JavaScript.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_string"
+    )]
+    replica: Option<String>,
+}
+
+/// A present `replica` member must be a string (`null` is refused).
+fn some_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
+}
+
+/// The replica id of a token's `replica` member: exactly 16 lower-case
+/// hex digits (one spelling per id, as everywhere else in the protocol).
+pub fn parse_replica(text: &str) -> Option<ReplicaId> {
+    let canonical = text.len() == 16
+        && (text.bytes()).all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    canonical
+        .then(|| u64::from_str_radix(text, 16).ok())
+        .flatten()
+        .map(ReplicaId)
 }
 
 /// Only the version of a payload, to name it when the full parse fails.
@@ -155,6 +185,14 @@ pub enum TokenError {
         /// The document asked for.
         wanted: String,
     },
+    /// Valid, but it names another replica than the `hello`'s.
+    #[error("token is for replica {token}, not {hello}")]
+    WrongReplica {
+        /// The token's `replica`.
+        token: ReplicaId,
+        /// The replica of the `hello`.
+        hello: ReplicaId,
+    },
 }
 
 impl TokenError {
@@ -167,6 +205,7 @@ impl TokenError {
             TokenError::BadPayload { .. } | TokenError::UnsupportedVersion { .. } => "bad_payload",
             TokenError::Expired { .. } => "expired",
             TokenError::WrongDocument { .. } => "wrong_document",
+            TokenError::WrongReplica { .. } => "wrong_replica",
         }
     }
 }
@@ -267,6 +306,7 @@ impl Secret {
             doc: claims.doc.clone(),
             scope: claims.scope,
             exp: claims.exp,
+            replica: claims.replica.map(|r| r.to_string()),
         };
         // A struct of strings and integers always serializes.
         let json = serde_json::to_vec(&payload).unwrap_or_default();
@@ -317,20 +357,27 @@ impl Secret {
                 now,
             });
         }
+        let replica = match payload.replica.as_deref() {
+            None => None,
+            Some(text) => Some(parse_replica(text).ok_or_else(|| TokenError::BadPayload {
+                reason: format!("replica {text:?} is not 16 lower-case hex digits"),
+            })?),
+        };
         Ok(Claims {
             doc: payload.doc,
             scope: payload.scope,
             exp: payload.exp,
+            replica,
         })
     }
 
-    /// The scope `token` grants on `doc_id` at `now`.
+    /// The claims of `token` if it grants `doc_id` at `now`.
     pub fn authorize(
         &self,
         token: Option<&str>,
         doc_id: &str,
         now: u64,
-    ) -> Result<Scope, TokenError> {
+    ) -> Result<Claims, TokenError> {
         let claims = self.verify(token.ok_or(TokenError::Missing)?, now)?;
         if claims.doc != doc_id {
             return Err(TokenError::WrongDocument {
@@ -338,20 +385,28 @@ impl Secret {
                 wanted: doc_id.to_owned(),
             });
         }
-        Ok(claims.scope)
+        Ok(claims)
     }
 }
 
-/// The scope a request for `doc_id` carrying `token` gets at this moment:
-/// write access when auth is off (`secret` is `None`).
+/// The scope a `hello` from `replica` for `doc_id` carrying `token` gets at
+/// this moment: write access when auth is off (`secret` is `None`).
 pub fn grant(
     secret: Option<&Secret>,
     token: Option<&str>,
     doc_id: &str,
+    replica: ReplicaId,
 ) -> Result<Scope, TokenError> {
-    match secret {
-        None => Ok(Scope::Write),
-        Some(s) => s.authorize(token, doc_id, now_unix()),
+    let Some(secret) = secret else {
+        return Ok(Scope::Write);
+    };
+    let claims = secret.authorize(token, doc_id, now_unix())?;
+    match claims.replica {
+        Some(token) if token != replica => Err(TokenError::WrongReplica {
+            token,
+            hello: replica,
+        }),
+        _ => Ok(claims.scope),
     }
 }
 
@@ -364,8 +419,8 @@ pub fn bearer_token(header: &str) -> Option<&str> {
         .then(|| rest.trim_matches(' '))
 }
 
-/// The payload's JSON: an object of exactly the four fields (no unknown
-/// or duplicate ones), version 1, a valid document id.
+/// The payload's JSON: an object of exactly the four fields and maybe
+/// `replica` (no unknown or duplicate ones), version 1, a valid document id.
 fn parse_payload(json: &[u8]) -> Result<Payload, TokenError> {
     let unsupported = |found| TokenError::UnsupportedVersion {
         found,
@@ -417,6 +472,9 @@ mod tests {
     /// `{"v":1,"doc":"notes","scope":"write","exp":1700000000}`.
     const GOLDEN: &str = "eyJ2IjoxLCJkb2MiOiJub3RlcyIsInNjb3BlIjoid3JpdGUiLCJleHAiOjE3MDAwMDAwMDB9.lE9no9ry-6eRSKMKcGp2mE572fap1_4EDGbJCgRBycI";
     const NOW: u64 = 1_700_000_000;
+    /// Minted the same way from SECRET and `{"v":1,"doc":"notes",
+    /// "scope":"write","exp":4102444800,"replica":"00000000000003e8"}`.
+    const GOLDEN_PINNED: &str = "eyJ2IjoxLCJkb2MiOiJub3RlcyIsInNjb3BlIjoid3JpdGUiLCJleHAiOjQxMDI0NDQ4MDAsInJlcGxpY2EiOiIwMDAwMDAwMDAwMDAwM2U4In0.PzyXoZEKcK3V82CyYsKwxEI8EFeGl7jFErLUrMdLEoE";
 
     fn secret() -> Secret {
         Secret::from_text(SECRET).unwrap()
@@ -427,6 +485,7 @@ mod tests {
             doc: doc.into(),
             scope,
             exp,
+            replica: None,
         }
     }
 
@@ -453,12 +512,67 @@ mod tests {
     fn authorize_checks_the_document_and_returns_the_scope() {
         let s = secret();
         let read = s.mint(&claims("a.b-c_1", Scope::Read, NOW + 10));
-        assert_eq!(s.authorize(Some(&read), "a.b-c_1", NOW), Ok(Scope::Read));
+        assert_eq!(
+            s.authorize(Some(&read), "a.b-c_1", NOW).map(|c| c.scope),
+            Ok(Scope::Read)
+        );
         assert!(matches!(
             s.authorize(Some(&read), "other", NOW),
             Err(TokenError::WrongDocument { .. })
         ));
         assert_eq!(s.authorize(None, "a.b-c_1", NOW), Err(TokenError::Missing));
+    }
+
+    #[test]
+    fn a_token_naming_a_replica_admits_only_that_replicas_hello() {
+        let s = secret();
+        let pinned = Claims {
+            replica: Some(ReplicaId(1000)),
+            ..claims("notes", Scope::Write, 4_102_444_800)
+        };
+        let token = s.mint(&pinned);
+        assert_eq!(token, GOLDEN_PINNED);
+        assert_eq!(s.verify(GOLDEN_PINNED, NOW), Ok(pinned));
+        let admit = |t: &str, r| grant(Some(&s), Some(t), "notes", ReplicaId(r));
+        assert_eq!(admit(&token, 1000), Ok(Scope::Write));
+        assert_eq!(
+            admit(&token, 1001),
+            Err(TokenError::WrongReplica {
+                token: ReplicaId(1000),
+                hello: ReplicaId(1001)
+            })
+        );
+        // A token naming no replica admits any; no secret admits anything.
+        let open = s.mint(&claims("notes", Scope::Read, u64::MAX));
+        assert_eq!(admit(&open, 1001), Ok(Scope::Read));
+        assert_eq!(grant(None, None, "notes", ReplicaId(7)), Ok(Scope::Write));
+    }
+
+    #[test]
+    fn a_replica_member_must_be_16_lower_case_hex_digits() {
+        let s = secret();
+        let head = r#"{"v":1,"doc":"notes","scope":"write","exp":1700000000"#;
+        for bad in [
+            r#","replica":"3e8""#,
+            r#","replica":"00000000000003E8""#,
+            r#","replica":"000000000000003e8""#,
+            r#","replica":"0x000000000003e8""#,
+            r#","replica":" 00000000000003e8""#,
+            r#","replica":1000"#,
+            r#","replica":null"#,
+            r#","replica":"00000000000003e8","replica":"00000000000003e8""#,
+        ] {
+            let r = s.verify(&signed(&format!("{head}{bad}}}")), NOW);
+            assert!(
+                matches!(r, Err(TokenError::BadPayload { .. })),
+                "{bad}: {r:?}"
+            );
+        }
+        let good = s.verify(
+            &signed(&format!(r#"{head},"replica":"ffffffffffffffff"}}"#)),
+            NOW,
+        );
+        assert_eq!(good.map(|c| c.replica), Ok(Some(ReplicaId(u64::MAX))));
     }
 
     #[test]

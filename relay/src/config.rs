@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use quire_core::ReplicaId;
+
 use crate::auth::{Scope, Secret, SecretError};
 
 /// Environment variable holding the auth secret itself (an alternative to
@@ -138,6 +140,18 @@ pub struct TokenArgs {
     /// starts; an open connection is not cut at expiry).
     #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
     pub ttl: u64,
+    /// Admit only this replica's connections (its id in hex, e.g. from
+    /// `doc.replicaId`), so the holder cannot connect as another client.
+    #[arg(long, value_parser = parse_replica)]
+    pub replica: Option<ReplicaId>,
+}
+
+/// A replica id of 1 to 16 hex digits, either case.
+fn parse_replica(s: &str) -> Result<ReplicaId, String> {
+    let hex = !s.is_empty() && s.len() <= 16 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    (hex.then(|| u64::from_str_radix(s, 16).ok()).flatten())
+        .map(ReplicaId)
+        .ok_or_else(|| "expected a replica id of 1 to 16 hex digits".into())
 }
 
 fn parse_scope(s: &str) -> Result<Scope, String> {
@@ -279,6 +293,23 @@ mod tests {
                 panic!("no token subcommand");
             };
             assert_eq!((t.doc.as_str(), t.scope, t.ttl), ("d", Scope::Read, 3600));
+            assert_eq!(t.replica, None);
+        }
+        let pinned = ["--doc", "d", "--scope", "write", "--replica"];
+        for (hex, id) in [
+            ("3E8", 1000),
+            ("00000000000003e8", 1000),
+            ("ffffffffffffffff", u64::MAX),
+        ] {
+            let args = ["quire-relay", "token"].iter().chain(&pinned).chain([&hex]);
+            let Some(Command::Token(t)) = Config::parse_from(args).command else {
+                panic!("no token subcommand");
+            };
+            assert_eq!(t.replica, Some(ReplicaId(id)), "{hex}");
+        }
+        for hex in ["", "0x3e8", "10000000000000000", "-1", "3e8 "] {
+            let args = ["quire-relay", "token"].iter().chain(&pinned).chain([&hex]);
+            assert!(Config::try_parse_from(args).is_err(), "{hex:?}");
         }
         for bad in [
             &["quire-relay", "token", "--doc", "d", "--scope", "admin"][..],

@@ -299,7 +299,7 @@ impl Connection {
             return Flow::Close(close::BAD_DOCUMENT_ID);
         }
         let auth = self.shared.settings.auth.as_ref();
-        let scope = match auth::grant(auth, hello.token.as_deref(), &self.doc_id) {
+        let scope = match auth::grant(auth, hello.token.as_deref(), &self.doc_id, hello.replica) {
             Ok(scope) => scope,
             Err(e) => {
                 tracing::debug!(conn = self.id, doc = %self.doc_id, reason = e.reason(), "unauthorized");

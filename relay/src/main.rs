@@ -59,6 +59,7 @@ fn print_token(config: &Config, args: &TokenArgs) -> anyhow::Result<()> {
         doc: args.doc.clone(),
         scope: args.scope,
         exp: auth::now_unix().saturating_add(args.ttl),
+        replica: args.replica,
     };
     println!("{}", secret.mint(&claims));
     Ok(())

@@ -4,6 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 
+use quire_core::ReplicaId;
 use quire_relay::auth::{now_unix, Claims, Scope, Secret};
 
 const BIN: &str = env!("CARGO_BIN_EXE_quire-relay");
@@ -40,6 +41,7 @@ fn the_token_subcommand_prints_a_token_the_relay_accepts() {
     let claims = printed_claims(out);
     assert_eq!((claims.doc.as_str(), claims.scope), ("notes", Scope::Read));
     assert!(claims.exp.abs_diff(now_unix() + 120) <= 5, "{claims:?}");
+    assert_eq!(claims.replica, None);
 
     // The secret may come from the environment instead.
     let out = relay()
@@ -48,6 +50,15 @@ fn the_token_subcommand_prints_a_token_the_relay_accepts() {
         .output()
         .unwrap();
     assert_eq!(printed_claims(out).scope, Scope::Write);
+
+    // `--replica` pins the token to one client's replica id.
+    let out = relay()
+        .args(["token", "--doc", "notes", "--scope", "write"])
+        .args(["--replica", "3E8"])
+        .env("QUIRE_AUTH_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert_eq!(printed_claims(out).replica, Some(ReplicaId(1000)));
 }
 
 #[test]

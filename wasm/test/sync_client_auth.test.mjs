@@ -10,10 +10,13 @@ import { authReady, relayBin, startRelay } from './real_relay.mjs';
 const SECRET = 'node-test-secret-0123456789abcdef0123456789';
 const skip = !authReady && `no quire-relay with auth at ${relayBin}`;
 
-// The token format of docs/PROTOCOL.md ("Auth tokens"), version 1.
-function mint(doc, scopeName, ttlSeconds = 3600, secret = SECRET) {
+// The token format of docs/PROTOCOL.md ("Auth tokens"), version 1;
+// `replica` (a bigint, e.g. `doc.replicaId`) pins the token to that client.
+function mint(doc, scopeName, ttlSeconds = 3600, secret = SECRET, replica = undefined) {
   const exp = Math.floor(Date.now() / 1000) + ttlSeconds;
-  const payload = Buffer.from(JSON.stringify({ v: 1, doc, scope: scopeName, exp })).toString('base64url');
+  const claims = { v: 1, doc, scope: scopeName, exp };
+  if (replica !== undefined) claims.replica = replica.toString(16).padStart(16, '0');
+  const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
   const tag = createHmac('sha256', secret).update(payload).digest('base64url');
   return `${payload}.${tag}`;
 }
@@ -44,7 +47,7 @@ test('against quire-relay with auth: write tokens sync, a read token only reads'
   });
   assert.equal(cli.status, 0, cli.stderr);
   const ca = s.client(url, 'shared', a, { token: cli.stdout.trim() });
-  const cr = s.client(url, 'shared', r, { token: mint('shared', 'read') });
+  const cr = s.client(url, 'shared', r, { token: mint('shared', 'read', 3600, SECRET, r.replicaId) });
   ca.connect();
   cr.connect();
   a.insert(0, 'from the writer');
@@ -72,6 +75,7 @@ test('against quire-relay with auth: a bad token stops the client without a reco
     ['another secret', mint('locked', 'write', 3600, 'x'.repeat(40)), 'bad_signature'],
     ['another document', mint('elsewhere', 'write'), 'wrong_document'],
     ['expired', mint('locked', 'write', -3600), 'expired'],
+    ['another replica', mint('locked', 'write', 3600, SECRET, 12345n), 'wrong_replica'],
     ['no token', undefined, 'missing'],
   ];
   for (const [what, token, reason] of cases) {

@@ -28,6 +28,17 @@ fn minted(doc: &str, scope: Scope, exp: u64) -> String {
         doc: doc.into(),
         scope,
         exp,
+        replica: None,
+    })
+}
+
+/// A write token for `doc` that admits only `replica`.
+fn pinned(doc: &str, replica: u64) -> String {
+    secret().mint(&Claims {
+        doc: doc.into(),
+        scope: Scope::Write,
+        exp: now_unix() + 3600,
+        replica: Some(ReplicaId(replica)),
     })
 }
 
@@ -64,6 +75,7 @@ async fn hellos_without_a_valid_token_are_refused_with_4005_and_change_nothing()
         doc: "doc".into(),
         scope: Scope::Write,
         exp: now_unix() + 3600,
+        replica: None,
     });
     let good = token("doc", Scope::Write);
     let mut flipped = good.clone().into_bytes();
@@ -218,6 +230,48 @@ async fn a_reader_cannot_take_over_a_writers_replica_id() {
     let mut again = writer(&relay, 7, "doc").await;
     again.settle().await;
     assert_eq!(again.doc.text(), "mine!");
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_token_naming_a_replica_cannot_connect_as_another() {
+    let (relay, store) = auth_relay().await;
+    let mut w = Client::with_token(7, "doc", Some(pinned("doc", 7)));
+    w.connect(&relay).await;
+    w.edit(|d| d.insert(0, "mine").unwrap()).await;
+    w.settle().await;
+
+    // Another client's write token, pinned to its own replica, naming the
+    // writer's: refused before it can replace the writer's connection or
+    // write as it, even with the update pipelined.
+    let mut socket = relay.socket("doc").await;
+    let mut evil = Doc::new(ReplicaId(7));
+    evil.insert(0, "forged").unwrap();
+    let delta = evil.delta_since(&VersionVector::new()).encode();
+    let hello = hello_with_token("doc", 7, VersionVector::new(), None, Some(pinned("doc", 8)));
+    let update = Message::Update { id: 1, delta }.encode();
+    let frames = vec![Ws::Binary(hello.into()), Ws::Binary(update.into())];
+    let (messages, code) = raw_exchange(&mut socket, frames).await;
+    assert_eq!(code, Some(close::UNAUTHORIZED));
+    assert!(
+        matches!(&messages[..], [Message::Error(e)] if e.code == ErrorCode::UNAUTHORIZED
+            && e.fatal && e.message.contains("replica")),
+        "{messages:?}"
+    );
+
+    // The writer kept its connection; its pinned token works on reconnect.
+    w.edit(|d| d.insert(4, "!").unwrap()).await;
+    w.settle().await;
+    assert_eq!(w.session.server_seq(), Some(2));
+    w.disconnect();
+    w.edit(|d| d.insert(0, "> ").unwrap()).await;
+    w.connect(&relay).await;
+    w.settle().await;
+    assert_eq!(w.doc.text(), "> mine!");
+    assert_eq!(stored_updates(&store, "doc"), 3);
+    let (_, metrics) = relay.get("/metrics").await;
+    let line = r#"quire_auth_refused_total{reason="wrong_replica"} 1"#;
+    assert!(metrics.contains(line), "{metrics}");
     relay.stop().await;
 }
 
