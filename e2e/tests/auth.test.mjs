@@ -28,7 +28,17 @@ test('pages with a write token for the document sync; a page without one stops',
   await c.waitForFunction(() => window.quireClient?.lastError?.code === 'UNAUTHORIZED', null, { timeout: 15_000 });
   assert.notEqual(await c.$eval('#status', (e) => e.dataset.status), 'live');
   assert.equal(await c.$eval('#editor', (e) => e.value), '', 'nothing of the document reached it');
-  for (const p of [a, b, c]) assert.deepEqual(p.errors ?? [], []);
+
+  // A read token: the page follows the document with its editor locked.
+  const r = await openDemo(env.browser, env.relay, doc, `&token=${token(doc, 'read')}`);
+  await converged([r], (t) => t === 'signed in');
+  await r.waitForFunction(() => document.querySelector('#editor').readOnly, null, { timeout: 15_000 });
+  assert.equal(await r.$eval('#like', (e) => e.disabled), true);
+  await typeAt(a, 9, '!');
+  await converged([a, r], (t) => t === 'signed in!');
+  assert.equal(await a.$eval('#editor', (e) => e.readOnly), false, 'a writer may edit');
+  for (const p of [a, b, c, r]) assert.deepEqual(p.errors ?? [], []);
+  await r.context().close();
   await context.close();
   await a.context().close();
   await b.context().close();

@@ -423,6 +423,7 @@ impl Room {
             epoch,
             version: self.doc.version(),
             catch_up,
+            read_only: !writes,
         });
         self.send(&outbox, &ack);
         for frame in self.presence.snapshot() {

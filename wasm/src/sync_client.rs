@@ -325,6 +325,7 @@ impl State {
             pending: self.session.pending(),
             server_seq: self.session.server_seq(),
             restored: self.loaded,
+            read_only: self.session.read_only(),
         }
     }
 
@@ -725,6 +726,13 @@ impl SyncClient {
         self.shared.report.get().restored
     }
 
+    /// The relay refuses this client's edits (its token has the `read`
+    /// scope), as the last handshake said: false before the first one.
+    #[wasm_bindgen(getter, js_name = readOnly)]
+    pub fn read_only(&self) -> bool {
+        self.shared.report.get().read_only
+    }
+
     /// Why the last connection ended (an `Error` with `code` and `fatal`),
     /// or null; cleared when a connection goes live.
     #[wasm_bindgen(getter, js_name = lastError, unchecked_return_type = "SyncClientError | null")]
@@ -742,7 +750,7 @@ impl SyncClient {
         self.shared.doc_id.clone()
     }
 
-    /// Calls `listener({ status, pending, serverSeq, restored, error })`
+    /// Calls `listener({ status, pending, serverSeq, restored, readOnly, error })`
     /// whenever one of them changes; returns a function that unsubscribes it.
     #[wasm_bindgen(js_name = onStatus, unchecked_return_type = "() => void")]
     pub fn on_status(

@@ -71,7 +71,7 @@ test('status transitions are reported through onStatus and the getters', async (
     ['connecting', 'live', 'live'],
     'connecting, live with the edit pending, then acked',
   );
-  assert.deepEqual(events.at(-1), { status: 'live', pending: 0, serverSeq: 1, restored: true, error: null });
+  assert.deepEqual(events.at(-1), { status: 'live', pending: 0, serverSeq: 1, restored: true, readOnly: false, error: null });
   c.disconnect();
   assert.equal(c.status, 'offline');
   assert.equal(events.at(-1).status, 'offline');

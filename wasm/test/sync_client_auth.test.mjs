@@ -50,8 +50,14 @@ test('against quire-relay with auth: write tokens sync, a read token only reads'
   const cr = s.client(url, 'shared', r, { token: mint('shared', 'read', 3600, SECRET, r.replicaId) });
   ca.connect();
   cr.connect();
+  const readOnly = [];
+  cr.onStatus((e) => readOnly.push(e.readOnly));
+  assert.equal(cr.readOnly, false, 'unknown before the handshake');
   a.insert(0, 'from the writer');
   await waitFor('the reader has it', () => r.text() === 'from the writer', 10_000);
+  assert.equal(cr.readOnly, true);
+  assert.equal(ca.readOnly, false);
+  assert.ok(readOnly.includes(true), 'onStatus told the reader');
   await waitFor('writer acked', () => ca.pending === 0, 10_000);
 
   r.insert(0, 'reader edit ');

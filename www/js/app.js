@@ -65,9 +65,12 @@ const banner = $('banner');
 const online = $('online');
 let unreachableTimer = null;
 
-function render({ status: s, pending, serverSeq }) {
-  status.textContent = s;
+function render({ status: s, pending, serverSeq, readOnly }) {
+  status.textContent = readOnly ? `${s}, read-only` : s;
   status.dataset.status = s;
+  // A read token: the relay would refuse every edit, so none is offered.
+  editor.readOnly = title.readOnly = readOnly;
+  $('like').disabled = readOnly;
   $('pending').textContent = pending;
   $('server-seq').textContent = serverSeq ?? '–';
   clearTimeout(unreachableTimer);
@@ -82,7 +85,7 @@ function render({ status: s, pending, serverSeq }) {
   }
 }
 client.onStatus(render);
-render({ status: client.status, pending: client.pending, serverSeq: client.serverSeq });
+render({ status: client.status, pending: client.pending, serverSeq: client.serverSeq, readOnly: client.readOnly });
 
 online.addEventListener('change', () => {
   if (online.checked) {

@@ -120,6 +120,9 @@ pub struct HelloAck {
     pub version: VersionVector,
     /// What the client lacks.
     pub catch_up: CatchUp,
+    /// The connection may not write (a `read` token): its updates will be
+    /// refused with `read_only`, so an app can lock its editor.
+    pub read_only: bool,
 }
 
 /// A stable error code (see the table in `docs/PROTOCOL.md`). Unknown codes
@@ -288,9 +291,10 @@ impl Message {
                 w.varint(a.server_seq);
                 w.varint(a.epoch);
                 write_version(&mut w, &a.version);
+                let access = if a.read_only { ACK_READ_ONLY } else { 0 };
                 match &a.catch_up {
                     CatchUp::Deltas(deltas) => {
-                        w.u8(CATCH_UP_DELTAS);
+                        w.u8(CATCH_UP_DELTAS | access);
                         w.varint(deltas.len() as u64);
                         for (seq, delta) in deltas {
                             w.varint(*seq);
@@ -298,7 +302,7 @@ impl Message {
                         }
                     }
                     CatchUp::Snapshot(doc) => {
-                        w.u8(CATCH_UP_SNAPSHOT);
+                        w.u8(CATCH_UP_SNAPSHOT | access);
                         w.bytes(doc);
                     }
                 }
@@ -391,8 +395,10 @@ impl Message {
     }
 }
 
+/// `hello_ack` flags: bit 0 the catch-up's kind, bit 1 read-only.
 const CATCH_UP_DELTAS: u8 = 0;
 const CATCH_UP_SNAPSHOT: u8 = 1;
+const ACK_READ_ONLY: u8 = 2;
 
 fn read_bool(r: &mut Reader<'_>, what: &'static str) -> Result<bool, DecodeError> {
     match r.u8()? {
@@ -449,7 +455,14 @@ fn read_hello_ack(r: &mut Reader<'_>) -> Result<HelloAck, DecodeError> {
     let server_seq = r.varint()?;
     let epoch = r.varint()?;
     let version = read_version(r)?;
-    let catch_up = match r.u8()? {
+    let flags = r.u8()?;
+    if flags & !(CATCH_UP_SNAPSHOT | ACK_READ_ONLY) != 0 {
+        return Err(DecodeError::UnknownTag {
+            what: "hello_ack flags",
+            tag: u64::from(flags),
+        });
+    }
+    let catch_up = match flags & CATCH_UP_SNAPSHOT {
         CATCH_UP_DELTAS => {
             // Each delta takes at least two bytes (seq, length), so the count
             // is checked against the bytes left before anything is allocated.
@@ -462,18 +475,13 @@ fn read_hello_ack(r: &mut Reader<'_>) -> Result<HelloAck, DecodeError> {
             }
             CatchUp::Deltas(deltas)
         }
-        CATCH_UP_SNAPSHOT => CatchUp::Snapshot(r.bytes("snapshot", MAX_PAYLOAD)?.to_vec()),
-        other => {
-            return Err(DecodeError::UnknownTag {
-                what: "catch-up",
-                tag: u64::from(other),
-            })
-        }
+        _ => CatchUp::Snapshot(r.bytes("snapshot", MAX_PAYLOAD)?.to_vec()),
     };
     Ok(HelloAck {
         server_seq,
         epoch,
         version,
         catch_up,
+        read_only: flags & ACK_READ_ONLY != 0,
     })
 }

@@ -178,6 +178,8 @@ pub struct ClientSession {
     /// Own operations up to here are acknowledged by the server.
     acked: Seq,
     resume: Option<Resume>,
+    /// The last `hello_ack` said this connection may not write.
+    read_only: bool,
     connected_at: u64,
     last_received: u64,
     last_sent: u64,
@@ -203,6 +205,7 @@ impl ClientSession {
             // Unknown until the first hello_ack: count everything as pending.
             acked: 0,
             resume: None,
+            read_only: false,
             connected_at: 0,
             last_received: 0,
             last_sent: 0,
@@ -229,6 +232,13 @@ impl ClientSession {
     /// The last `server_seq` seen, if any.
     pub fn server_seq(&self) -> Option<u64> {
         self.resume.map(|r| r.server_seq)
+    }
+
+    /// The server refuses this client's updates (a `read` token), as its
+    /// last `hello_ack` said: the app should not offer editing. False
+    /// before the first `hello_ack`; kept while offline.
+    pub fn read_only(&self) -> bool {
+        self.read_only
     }
 
     /// Where to resume: save it with the document to resume after a reload.
@@ -454,6 +464,7 @@ impl ClientSession {
             self.stop(err.clone());
             return Err(err);
         }
+        self.read_only = ack.read_only;
         match ack.catch_up {
             CatchUp::Deltas(deltas) => {
                 let first = match self.resume {

@@ -143,6 +143,8 @@ async fn a_read_token_receives_everything_but_its_updates_are_refused() {
     let mut r = Client::with_token(2, "doc", Some(token("doc", Scope::Read)));
     r.connect(&relay).await;
     assert_eq!(r.doc.text(), "before ", "catch-up");
+    // The hello_ack tells each client whether it may write.
+    assert!(r.session.read_only() && !w.session.read_only());
     w.edit(|d| d.insert(7, "live").unwrap()).await;
     w.settle().await;
     r.pump_until(|c| c.doc.text() == "before live").await;

@@ -267,6 +267,8 @@ pub(crate) struct Report {
     pub(crate) server_seq: Option<u64>,
     /// The stored document was restored (or there is no storage).
     pub(crate) restored: bool,
+    /// The relay refuses this client's updates (a `read` token).
+    pub(crate) read_only: bool,
 }
 
 impl Default for Report {
@@ -276,6 +278,7 @@ impl Default for Report {
             pending: 0,
             server_seq: None,
             restored: false,
+            read_only: false,
         }
     }
 }
@@ -285,7 +288,8 @@ pub(crate) fn seq_to_js(seq: Option<u64>) -> JsValue {
     seq.map_or(JsValue::NULL, |s| JsValue::from(s as f64))
 }
 
-/// `{ status, pending, serverSeq, restored, error }` for `onStatus` listeners.
+/// `{ status, pending, serverSeq, restored, readOnly, error }` for
+/// `onStatus` listeners.
 pub(crate) fn status_event(r: &Report, error: Option<&Failure>) -> JsValue {
     let o = Object::new();
     let fields = [
@@ -293,6 +297,7 @@ pub(crate) fn status_event(r: &Report, error: Option<&Failure>) -> JsValue {
         ("pending", JsValue::from(r.pending as f64)),
         ("serverSeq", seq_to_js(r.server_seq)),
         ("restored", JsValue::from_bool(r.restored)),
+        ("readOnly", JsValue::from_bool(r.read_only)),
         ("error", error.map_or(JsValue::NULL, Failure::to_js)),
     ];
     for (k, v) in fields {

@@ -17,6 +17,8 @@ export interface SyncStatusEvent {
   serverSeq: number | null;
   /** The stored document was restored (always true without a storage). */
   restored: boolean;
+  /** The relay refuses this client's edits (a `read` token): lock the editor. */
+  readOnly: boolean;
   /** Why the last connection ended, or null. */
   error: SyncClientError | null;
 }

@@ -44,12 +44,14 @@ fn samples() -> Vec<Message> {
             epoch: 5,
             version: version(),
             catch_up: CatchUp::Deltas(vec![(1, delta_bytes()), (2, delta_bytes())]),
+            read_only: false,
         }),
         Message::HelloAck(HelloAck {
             server_seq: 0,
             epoch: 5,
             version: VersionVector::new(),
             catch_up: CatchUp::Snapshot(Doc::new(ReplicaId(3)).encode()),
+            read_only: true,
         }),
         Message::Update {
             id: 1,
@@ -198,6 +200,27 @@ fn a_hello_with_a_bad_document_id_or_flags_is_rejected() {
     let mut bad_flags = good.clone();
     *bad_flags.last_mut().unwrap() = 0x80;
     assert!(Message::decode(&bad_flags).is_err());
+}
+
+#[test]
+fn a_hello_acks_flags_carry_the_catch_up_kind_and_read_only() {
+    // server_seq 0, epoch 0, empty version, flags, then no deltas.
+    let frame = |flags| [PROTOCOL_VERSION, tag::HELLO_ACK, 0, 0, 0, flags, 0];
+    let read_only = |flags| match Message::decode(&frame(flags)) {
+        Ok(Message::HelloAck(a)) => Ok((a.read_only, a.catch_up)),
+        Ok(other) => panic!("{other:?}"),
+        Err(e) => Err(e),
+    };
+    assert_eq!(read_only(0), Ok((false, CatchUp::Deltas(vec![]))));
+    assert_eq!(read_only(2), Ok((true, CatchUp::Deltas(vec![]))));
+    // Bit 0: a snapshot of 0 bytes follows (the same trailing 0).
+    assert_eq!(read_only(3), Ok((true, CatchUp::Snapshot(vec![]))));
+    for unknown in [4, 0x80, 0xff] {
+        assert!(
+            matches!(read_only(unknown), Err(DecodeError::UnknownTag { .. })),
+            "{unknown}"
+        );
+    }
 }
 
 #[test]

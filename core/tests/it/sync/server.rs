@@ -99,6 +99,7 @@ impl Server {
             epoch: self.epoch,
             version: self.doc.version(),
             catch_up,
+            read_only: false,
         };
         self.send(conn, Message::HelloAck(ack));
     }
