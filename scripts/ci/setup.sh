@@ -53,6 +53,13 @@ if ! have cc; then
 fi
 ok "linker: $(command -v cc)"
 
+# libFuzzer (scripts/ci/fuzz.sh) is C++, built by libfuzzer-sys.
+if ! have c++; then
+    apt_install g++
+    have c++ || die "missing prerequisite: a C++ compiler 'c++' (g++) after installing it"
+fi
+ok "C++ compiler: $(command -v c++)"
+
 # --- rustfmt, clippy --------------------------------------------------------
 if ! cargo fmt --version >/dev/null 2>&1; then
     rustup_add component rustfmt
