@@ -114,7 +114,7 @@ fn some_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>,
 
 /// The replica id of a token's `replica` member: exactly 16 lower-case
 /// hex digits (one spelling per id, as everywhere else in the protocol).
-pub fn parse_replica(text: &str) -> Option<ReplicaId> {
+fn parse_replica(text: &str) -> Option<ReplicaId> {
     let canonical = text.len() == 16
         && (text.bytes()).all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     canonical
@@ -357,17 +357,12 @@ impl Secret {
                 now,
             });
         }
-        let replica = match payload.replica.as_deref() {
-            None => None,
-            Some(text) => Some(parse_replica(text).ok_or_else(|| TokenError::BadPayload {
-                reason: format!("replica {text:?} is not 16 lower-case hex digits"),
-            })?),
-        };
         Ok(Claims {
             doc: payload.doc,
             scope: payload.scope,
             exp: payload.exp,
-            replica,
+            // Checked by `parse_payload`.
+            replica: payload.replica.as_deref().and_then(parse_replica),
         })
     }
 
@@ -452,6 +447,13 @@ fn parse_payload(json: &[u8]) -> Result<Payload, TokenError> {
     validate_doc_id(&payload.doc).map_err(|e| TokenError::BadPayload {
         reason: format!("doc: {e}"),
     })?;
+    if let Some(text) = payload.replica.as_deref() {
+        if parse_replica(text).is_none() {
+            return Err(TokenError::BadPayload {
+                reason: format!("replica {text:?} is not 16 lower-case hex digits"),
+            });
+        }
+    }
     Ok(payload)
 }
 
