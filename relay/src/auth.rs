@@ -114,7 +114,7 @@ fn some_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>,
 
 /// The replica id of a token's `replica` member: exactly 16 lower-case
 /// hex digits (one spelling per id, as everywhere else in the protocol).
-fn parse_replica(text: &str) -> Option<ReplicaId> {
+pub(crate) fn parse_replica(text: &str) -> Option<ReplicaId> {
     let canonical = text.len() == 16
         && (text.bytes()).all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     canonical

@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 use quire_core::ReplicaId;
 
-use crate::auth::{Scope, Secret, SecretError};
+use crate::auth::{self, Scope, Secret, SecretError};
 
 /// Environment variable holding the auth secret itself (an alternative to
 /// `--auth-secret-file`; not a flag, so it never shows in `ps`).
@@ -146,11 +146,13 @@ pub struct TokenArgs {
     pub replica: Option<ReplicaId>,
 }
 
-/// A replica id of 1 to 16 hex digits, either case.
+/// A replica id of 1 to 16 hex digits, either case: the token's spelling
+/// (16 lower-case digits) without its leading zeros and case.
 fn parse_replica(s: &str) -> Result<ReplicaId, String> {
-    let hex = !s.is_empty() && s.len() <= 16 && s.bytes().all(|b| b.is_ascii_hexdigit());
-    (hex.then(|| u64::from_str_radix(s, 16).ok()).flatten())
-        .map(ReplicaId)
+    let canonical = format!("{:0>16}", s.to_ascii_lowercase());
+    (!s.is_empty())
+        .then(|| auth::parse_replica(&canonical))
+        .flatten()
         .ok_or_else(|| "expected a replica id of 1 to 16 hex digits".into())
 }
 
